@@ -1,0 +1,3 @@
+export * from './values.js';
+export * from './compare.js';
+export * from './format.js';

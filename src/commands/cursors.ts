@@ -1,0 +1,160 @@
+/**
+ * Server-side cursors: find/aggregate/listCollections results served in batches by getMore.
+ * A cursor holds a lazy document source and the storage snapshot it reads from, so history is
+ * kept for it until it is exhausted, killed or reaped after cursorTimeoutMillis of disuse.
+ */
+import { fail } from '../base/index.js';
+import { CURSOR_BATCH_SIZE_MAX_BYTES, CURSOR_TIMEOUT_MILLIS } from '../base/limits.js';
+import { documentSize, Long, type Document } from '../bson/index.js';
+import type { Clock, Timer } from '../platform/index.js';
+import type { StorageEngine, StorageTxn } from '../storage/index.js';
+
+export type CursorSource = Iterator<Document>;
+
+export interface ClientCursor {
+  readonly id: bigint;
+  readonly ns: string;
+  readonly source: CursorSource;
+  /** The snapshot the source reads; released when the cursor ends. */
+  readonly txn: StorageTxn | undefined;
+  readonly lsid: Document | undefined;
+  readonly txnNumber: bigint | undefined;
+  readonly connectionId: number;
+  readonly tailable: boolean;
+  readonly awaitData: boolean;
+  readonly noCursorTimeout: boolean;
+  readonly createdAtMs: number;
+  lastUsedMs: number;
+  nReturned: number;
+  /** A document read ahead to know whether the source is exhausted. */
+  peeked: Document | undefined;
+  inUse: boolean;
+  comment: unknown;
+  originatingCommand: Document;
+}
+
+export type CursorInit = Omit<ClientCursor, 'id' | 'createdAtMs' | 'lastUsedMs' | 'nReturned' | 'peeked' | 'inUse'>;
+
+export class CursorManager {
+  private readonly cursors = new Map<bigint, ClientCursor>();
+  private readonly reaper: Timer;
+  totalOpened = 0;
+  timedOut = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly engine: StorageEngine,
+    private readonly randomId: () => bigint,
+  ) {
+    const sweep = (): void => {
+      this.reapIdle();
+      this.reaperTimer = this.clock.setTimer(60_000, sweep);
+    };
+    this.reaperTimer = this.clock.setTimer(60_000, sweep);
+    this.reaper = { cancel: () => this.reaperTimer.cancel() };
+  }
+  private reaperTimer: Timer;
+
+  get size(): number {
+    return this.cursors.size;
+  }
+
+  all(): ClientCursor[] {
+    return [...this.cursors.values()];
+  }
+
+  /**
+   * Reads up to `batchSize` documents (and at most 16 MiB) from a source. Returns the batch and
+   * whether the source is exhausted.
+   */
+  static readBatch(source: CursorSource, batchSize: number | undefined, state: { peeked: Document | undefined }): { batch: Document[]; exhausted: boolean } {
+    const batch: Document[] = [];
+    let bytes = 0;
+    const limit = batchSize === undefined || batchSize === 0 ? Infinity : batchSize;
+    for (;;) {
+      if (batch.length >= limit) break;
+      let doc = state.peeked;
+      state.peeked = undefined;
+      if (doc === undefined) {
+        const next = source.next();
+        if (next.done) return { batch, exhausted: true };
+        doc = next.value;
+      }
+      const size = documentSize(doc);
+      if (batch.length > 0 && bytes + size > CURSOR_BATCH_SIZE_MAX_BYTES) {
+        state.peeked = doc;
+        return { batch, exhausted: false };
+      }
+      bytes += size;
+      batch.push(doc);
+    }
+    if (state.peeked !== undefined) return { batch, exhausted: false };
+    const next = source.next();
+    if (next.done) return { batch, exhausted: true };
+    state.peeked = next.value;
+    return { batch, exhausted: false };
+  }
+
+  register(init: CursorInit, peeked: Document | undefined): ClientCursor {
+    let id = this.randomId();
+    while (id === 0n || this.cursors.has(id)) id = this.randomId();
+    const now = this.clock.nowMs();
+    const cursor: ClientCursor = { ...init, id, createdAtMs: now, lastUsedMs: now, nReturned: 0, peeked, inUse: false };
+    this.cursors.set(id, cursor);
+    this.totalOpened++;
+    return cursor;
+  }
+
+  get(id: bigint): ClientCursor | undefined {
+    return this.cursors.get(id);
+  }
+
+  /** Takes a cursor for a getMore; fails as mongod does when it is unknown or busy. */
+  checkOut(id: bigint, ns: string): ClientCursor {
+    const c = this.cursors.get(id);
+    if (!c) fail('CursorNotFound', `cursor id ${id} not found`);
+    if (c.ns !== ns) fail('Unauthorized', `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${c.ns}`);
+    if (c.inUse) fail('CursorInUse', `cursor id ${id} is already in use`);
+    c.inUse = true;
+    return c;
+  }
+
+  checkIn(c: ClientCursor): void {
+    c.inUse = false;
+    c.lastUsedMs = this.clock.nowMs();
+  }
+
+  kill(id: bigint): boolean {
+    const c = this.cursors.get(id);
+    if (!c) return false;
+    this.cursors.delete(id);
+    if (c.txn?.isActive) this.engine.abort(c.txn);
+    c.source.return?.();
+    return true;
+  }
+
+  killWhere(predicate: (c: ClientCursor) => boolean): number {
+    let n = 0;
+    for (const c of [...this.cursors.values()]) if (predicate(c) && this.kill(c.id)) n++;
+    return n;
+  }
+
+  reapIdle(): void {
+    const now = this.clock.nowMs();
+    for (const c of [...this.cursors.values()]) {
+      if (!c.inUse && !c.noCursorTimeout && now - c.lastUsedMs > CURSOR_TIMEOUT_MILLIS) {
+        this.kill(c.id);
+        this.timedOut++;
+      }
+    }
+  }
+
+  close(): void {
+    this.reaper.cancel();
+    for (const id of [...this.cursors.keys()]) this.kill(id);
+  }
+}
+
+export function cursorIdToLong(id: bigint): Long {
+  return Long.fromBigInt(id);
+}

@@ -1,0 +1,42 @@
+import { fail } from '../../base/index.js';
+import { isDocument, toJsNumber, typeNameOf } from '../../bson/index.js';
+import { CommandArgs, collectionNameArg } from '../args.js';
+import { autocommit, rejectCollation } from '../query-support.js';
+import { executeDelete } from '../write-support.js';
+import { checkBatchSize, checkWritableNamespace, runStatements } from '../write-batch.js';
+import type { CommandDefinition } from '../types.js';
+
+const STATEMENT_FIELDS = ['q', 'limit', 'hint', 'collation'];
+
+export const deleteCommand: CommandDefinition = {
+  name: 'delete',
+  help: 'Deletes documents matching each statement\'s filter (limit 1: the first; limit 0: all).',
+  kind: 'write',
+  allowedInTransaction: true,
+  retryable: true,
+  options: ['deletes', 'ordered', 'let', 'comment', 'writeConcern'],
+  run(ctx) {
+    const name = collectionNameArg('delete', ctx.body);
+    const args = new CommandArgs('delete', ctx.body);
+    args.rejectUnknown(['deletes', 'ordered', 'let']);
+    const deletes = args.required('deletes', args.array);
+    checkBatchSize(deletes.length);
+    checkWritableNamespace(ctx.db, name);
+    const ordered = args.bool('ordered') ?? true;
+    const { instance } = ctx;
+    let n = 0;
+    const writeErrors = runStatements(deletes, ordered, (raw, i) => {
+      instance.opcounters.delete++;
+      if (!isDocument(raw)) fail('TypeMismatch', `BSON field 'delete.deletes.${i}' is the wrong type '${typeNameOf(raw)}', expected type 'object'`);
+      for (const k of Object.keys(raw)) if (!STATEMENT_FIELDS.includes(k)) fail('IDLUnknownField', `BSON field 'delete.deletes.${k}' is an unknown field.`);
+      const a = new CommandArgs('delete.deletes', raw);
+      const q = a.required('q', a.document);
+      const limit = a.required('limit', a.number);
+      if (limit !== 0 && limit !== 1) fail('FailedToParse', `The limit field in delete objects must be 0 or 1. Got ${toJsNumber(limit)}`);
+      rejectCollation(raw.collation);
+      const coll = instance.getCollection(ctx.db, name);
+      n += autocommit(instance, (txn) => executeDelete(instance, txn, coll, q, limit === 1, raw.hint)).n;
+    });
+    return writeErrors.length > 0 ? { n, writeErrors } : { n };
+  },
+};

@@ -1,0 +1,3 @@
+import type { CommandDefinition } from '../types.js';
+
+export const DIAGNOSTIC_COMMANDS: readonly CommandDefinition[] = [];

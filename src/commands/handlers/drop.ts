@@ -1,0 +1,23 @@
+import { CommandArgs, collectionNameArg } from '../args.js';
+import { validateCollectionName } from '../namespaces.js';
+import { fail } from '../../base/index.js';
+import type { CommandDefinition } from '../types.js';
+
+export const dropCommand: CommandDefinition = {
+  name: 'drop',
+  help: 'Drops a collection and its indexes (ok when it does not exist, as since 7.0).',
+  kind: 'write',
+  options: [],
+  run(ctx) {
+    const name = collectionNameArg('drop', ctx.body);
+    validateCollectionName(ctx.db, name);
+    new CommandArgs('drop', ctx.body).rejectUnknown([]);
+    if (ctx.db === 'local' && name === 'oplog.rs') fail('IllegalOperation', 'can\'t drop live oplog while replicating');
+    const coll = ctx.instance.getCollection(ctx.db, name);
+    if (!coll) return {};
+    const nIndexesWas = coll.indexes.size;
+    ctx.instance.cursors.killWhere((c) => c.ns === coll.ns);
+    ctx.instance.engine.dropCollection(coll);
+    return { nIndexesWas, ns: `${ctx.db}.${name}` };
+  },
+};

@@ -1,0 +1,32 @@
+import type { Document } from '../../bson/index.js';
+import type { Collection } from '../../storage/index.js';
+import { matches } from '../../query/filter/index.js';
+import { CommandArgs } from '../args.js';
+import { compileFilter, cursorReply } from '../query-support.js';
+import type { CommandDefinition } from '../types.js';
+
+function describe(coll: Collection, nameOnly: boolean): Document {
+  if (nameOnly) return { name: coll.name, type: 'collection' };
+  const out: Document = { name: coll.name, type: 'collection', options: { ...coll.options }, info: { readOnly: false, uuid: coll.uuid } };
+  if (coll.idIndex) out.idIndex = { ...coll.idIndex.spec };
+  return out;
+}
+
+export const listCollectionsCommand: CommandDefinition = {
+  name: 'listCollections',
+  help: 'Lists the collections of a database (filter, nameOnly), as a cursor.',
+  kind: 'read',
+  options: ['filter', 'nameOnly', 'authorizedCollections', 'cursor.batchSize'],
+  run(ctx) {
+    const a = new CommandArgs('listCollections', ctx.body);
+    a.rejectUnknown(['filter', 'nameOnly', 'authorizedCollections', 'cursor', 'includePendingDrops']);
+    const filter = compileFilter(a.document('filter'));
+    const nameOnly = a.bool('nameOnly') ?? false;
+    const cursorOpts = a.document('cursor') ?? {};
+    const batchSize = new CommandArgs('listCollections.cursor', cursorOpts).integer('batchSize');
+    const colls = [...(ctx.instance.engine.collectionsOf(ctx.db)?.values() ?? [])].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    // The filter sees the full description even with nameOnly, as mongod evaluates it before trimming.
+    const docs = colls.filter((c) => matches(filter, describe(c, false))).map((c) => describe(c, nameOnly));
+    return cursorReply(ctx, { ns: `${ctx.db}.$cmd.listCollections`, source: docs[Symbol.iterator](), txn: undefined, batchSize, singleBatch: false });
+  },
+};

@@ -1,0 +1,23 @@
+import { fail } from '../../base/index.js';
+import type { Document } from '../../bson/index.js';
+import { CommandArgs, collectionNameArg } from '../args.js';
+import { cursorReply } from '../query-support.js';
+import type { CommandDefinition } from '../types.js';
+
+export const listIndexesCommand: CommandDefinition = {
+  name: 'listIndexes',
+  help: 'Lists a collection\'s index specifications, as a cursor.',
+  kind: 'read',
+  options: ['cursor.batchSize'],
+  run(ctx) {
+    const name = collectionNameArg('listIndexes', ctx.body);
+    const a = new CommandArgs('listIndexes', ctx.body);
+    a.rejectUnknown(['cursor', 'includeBuildUUIDs', 'includeIndexBuildInfo']);
+    const cursorOpts = a.document('cursor') ?? {};
+    const batchSize = new CommandArgs('listIndexes.cursor', cursorOpts).integer('batchSize');
+    const coll = ctx.instance.getCollection(ctx.db, name);
+    if (!coll) fail('NamespaceNotFound', `ns does not exist: ${ctx.db}.${name}`);
+    const specs: Document[] = [...coll.indexes.values()].map((i) => ({ ...i.spec }));
+    return cursorReply(ctx, { ns: `${ctx.db}.${name}`, source: specs[Symbol.iterator](), txn: undefined, batchSize, singleBatch: false });
+  },
+};

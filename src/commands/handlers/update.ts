@@ -1,0 +1,70 @@
+import { fail } from '../../base/index.js';
+import { isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { CommandArgs, collectionNameArg } from '../args.js';
+import { autocommit, rejectCollation } from '../query-support.js';
+import { executeUpdate, parseUpdateStatement, type UpdateStatement } from '../write-support.js';
+import { checkBatchSize, checkWritableNamespace, runStatements } from '../write-batch.js';
+import type { CommandDefinition } from '../types.js';
+
+const STATEMENT_FIELDS = ['q', 'u', 'upsert', 'multi', 'arrayFilters', 'hint', 'collation', 'c', 'sort', 'upsertSupplied'];
+
+export function parseUpdateEntry(raw: BsonValue, i: number, bypass: boolean): UpdateStatement {
+  if (!isDocument(raw)) fail('TypeMismatch', `BSON field 'update.updates.${i}' is the wrong type '${typeNameOf(raw)}', expected type 'object'`);
+  const a = new CommandArgs('update.updates', raw);
+  for (const k of Object.keys(raw)) if (!STATEMENT_FIELDS.includes(k)) fail('IDLUnknownField', `BSON field 'update.updates.${k}' is an unknown field.`);
+  const q = a.required('q', a.document);
+  const u = raw.u;
+  if (u === undefined) fail('IDLFailedToParse', "BSON field 'update.updates.u' is missing but a required field");
+  if (!isDocument(u) && !Array.isArray(u)) fail('FailedToParse', 'Update argument must be either an object or an array');
+  rejectCollation(raw.collation);
+  return {
+    q,
+    u: u as Document | Document[],
+    upsert: a.bool('upsert') ?? false,
+    multi: a.bool('multi') ?? false,
+    arrayFilters: a.documentArray('arrayFilters'),
+    hint: raw.hint,
+    sort: a.document('sort'),
+    bypassDocumentValidation: bypass,
+  };
+}
+
+export const updateCommand: CommandDefinition = {
+  name: 'update',
+  help: 'Updates documents: replacement or update operators, multi, upsert, arrayFilters.',
+  kind: 'write',
+  allowedInTransaction: true,
+  retryable: true,
+  options: ['updates', 'ordered', 'bypassDocumentValidation', 'let', 'comment', 'writeConcern'],
+  run(ctx) {
+    const name = collectionNameArg('update', ctx.body);
+    const args = new CommandArgs('update', ctx.body);
+    args.rejectUnknown(['updates', 'ordered', 'bypassDocumentValidation', 'let']);
+    const updates = args.required('updates', args.array);
+    checkBatchSize(updates.length);
+    checkWritableNamespace(ctx.db, name);
+    const ordered = args.bool('ordered') ?? true;
+    const bypass = args.bool('bypassDocumentValidation') ?? false;
+    const { instance } = ctx;
+    let n = 0;
+    let nModified = 0;
+    const upserted: Document[] = [];
+    const writeErrors = runStatements(updates, ordered, (raw, index) => {
+      instance.opcounters.update++;
+      const stmt = parseUpdateEntry(raw, index, bypass);
+      const parsed = parseUpdateStatement(stmt);
+      const outcome = autocommit(instance, (txn) => executeUpdate(instance, txn, ctx.db, name, stmt, parsed));
+      if (outcome.upsertedId !== undefined) {
+        n += 1;
+        upserted.push({ index, _id: outcome.upsertedId });
+      } else {
+        n += outcome.n;
+        nModified += outcome.nModified;
+      }
+    });
+    const reply: Document = { n, nModified };
+    if (upserted.length > 0) reply.upserted = upserted;
+    if (writeErrors.length > 0) reply.writeErrors = writeErrors;
+    return reply;
+  },
+};

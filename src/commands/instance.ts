@@ -1,0 +1,154 @@
+/**
+ * One running Dossier: the storage engine and clocks, server-side cursors, parameters, the
+ * replica-set identity it answers hello with, counters for serverStatus, and the operations in
+ * flight for currentOp/killOp. The server layer creates one per process (or per Dossier.create()).
+ */
+import { ErrorCodes, fail } from '../base/index.js';
+import { Long, ObjectId, type Document } from '../bson/index.js';
+import type { Clock, RandomSource } from '../platform/index.js';
+import { HybridLogicalClock } from '../time/index.js';
+import { StorageEngine, type Collection } from '../storage/index.js';
+import { CursorManager } from './cursors.js';
+import { Parameters } from './parameters.js';
+import { validateCollectionName } from './namespaces.js';
+import type { ConnectionInfo } from './connection.js';
+import { buildCollectionHooks } from './validation.js';
+import { TtlMonitor } from './ttl.js';
+
+export interface InstanceConfig {
+  /** "host:port" clients reach this member at: hello's `me`, `primary` and `hosts`. */
+  host: string;
+  port: number;
+  bindIp: string;
+  replSetName: string;
+  dbPath: string;
+  enableTestCommands: boolean;
+  /** The argv-like options getCmdLineOpts reports. */
+  argv: string[];
+  parsed: Document;
+}
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface OperationRecord {
+  opid: number;
+  connection: ConnectionInfo;
+  command: Document;
+  db: string;
+  ns: string;
+  op: string;
+  startedAtMs: number;
+  killed: boolean;
+}
+
+export type OpCounters = { insert: number; query: number; update: number; delete: number; getmore: number; command: number };
+
+export class Instance {
+  readonly hlc: HybridLogicalClock;
+  readonly engine: StorageEngine;
+  readonly cursors: CursorManager;
+  readonly parameters: Parameters;
+  readonly startedAtMs: number;
+  readonly processId: ObjectId;
+  readonly electionId = new ObjectId('7fffffff0000000000000001');
+  topologyVersionCounter = 0;
+  readonly opcounters: OpCounters = { insert: 0, query: 0, update: 0, delete: 0, getmore: 0, command: 0 };
+  readonly connections = new Map<number, ConnectionInfo>();
+  totalConnectionsCreated = 0;
+  readonly operations = new Map<number, OperationRecord>();
+  private nextOpId = 1;
+  readonly logLines: string[] = [];
+  private closed = false;
+  readonly ttlMonitor: TtlMonitor;
+
+  constructor(
+    readonly config: InstanceConfig,
+    readonly clock: Clock,
+    readonly random: RandomSource,
+    readonly log: Logger,
+    startupParameters: Record<string, unknown> = {},
+  ) {
+    this.startedAtMs = clock.nowMs();
+    this.processId = new ObjectId();
+    this.parameters = new Parameters(startupParameters as Document);
+    this.hlc = new HybridLogicalClock(clock);
+    this.engine = new StorageEngine(this.hlc, clock);
+    this.cursors = new CursorManager(clock, this.engine, () => {
+      const b = random.bytes(8);
+      return Buffer.from(b).readBigInt64LE() & 0x7fffffffffffffffn;
+    });
+    this.ttlMonitor = new TtlMonitor(this);
+    this.ttlMonitor.start();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  topologyVersion(): Document {
+    return { processId: this.processId, counter: Long.fromNumber(this.topologyVersionCounter) };
+  }
+
+  getCollection(db: string, name: string): Collection | undefined {
+    return this.engine.getCollection(db, name);
+  }
+
+  /** The collection, created implicitly as a write to a missing collection does in mongod. */
+  ensureCollection(db: string, name: string): Collection {
+    const existing = this.engine.getCollection(db, name);
+    if (existing) return existing;
+    validateCollectionName(db, name, { forWrite: true });
+    const coll = this.engine.createCollection(db, name, {});
+    buildCollectionHooks(coll);
+    return coll;
+  }
+
+  beginOperation(connection: ConnectionInfo, db: string, command: Document, op: string, ns: string): OperationRecord {
+    const rec: OperationRecord = { opid: this.nextOpId++, connection, command, db, ns, op, startedAtMs: this.clock.nowMs(), killed: false };
+    this.operations.set(rec.opid, rec);
+    return rec;
+  }
+
+  endOperation(rec: OperationRecord): void {
+    this.operations.delete(rec.opid);
+  }
+
+  killOperation(opid: number): boolean {
+    const rec = this.operations.get(opid);
+    if (!rec) return false;
+    rec.killed = true;
+    return true;
+  }
+
+  private readonly topologyListeners = new Set<() => void>();
+
+  /** Calls `listener` once, at the next topology change or at shutdown (streaming hello waits on this). */
+  onTopologyChangeOrClose(listener: () => void): void {
+    this.topologyListeners.add(listener);
+  }
+
+  private notifyTopologyListeners(): void {
+    const listeners = [...this.topologyListeners];
+    this.topologyListeners.clear();
+    for (const l of listeners) l();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ttlMonitor.stop();
+    this.cursors.close();
+    this.notifyTopologyListeners();
+  }
+
+  assertOpen(): void {
+    if (this.closed) fail('ShutdownInProgress', 'The server is in quiesce mode and will shut down');
+  }
+}
+
+export { ErrorCodes };

@@ -1,0 +1,114 @@
+/**
+ * What the CRUD handlers share: compiling filters, sorts and hints through the query layer,
+ * running a statement in an autocommit storage transaction, and answering with a cursor.
+ */
+import { fail, failLocation } from '../base/index.js';
+import { isDocument, typeNameOf, type BsonValue, type Document } from '../bson/index.js';
+import type { Collection, StorageTxn } from '../storage/index.js';
+import { matches, parseFilter, type FilterNode } from '../query/filter/index.js';
+import { parseSort, type SortSpec } from '../query/sort.js';
+import { parseHint, planQuery, type Hint, type PlannedQuery } from '../query/planner.js';
+import type { MatcherFactory } from '../query/update/index.js';
+import { CursorManager, cursorIdToLong, type CursorSource } from './cursors.js';
+import type { CommandContext } from './types.js';
+import type { Instance } from './instance.js';
+
+/** Builds predicates for update/projection operators that evaluate filters ($pull, arrayFilters, $elemMatch). */
+export const matcherFactory: MatcherFactory = (filter) => {
+  const node = parseFilter(filter);
+  return (candidate) => matches(node, candidate);
+};
+
+export function compileFilter(filter: Document | undefined): FilterNode {
+  return parseFilter(filter ?? {});
+}
+
+export function rejectCollation(collation: BsonValue): void {
+  if (collation === undefined) return;
+  if (!isDocument(collation)) fail('TypeMismatch', `BSON field 'collation' is the wrong type '${typeNameOf(collation)}', expected type 'object'`);
+  if (Object.keys(collation).length === 0) return;
+  if (collation.locale === 'simple') return;
+  fail('NotImplemented', 'Dossier does not support collations other than { locale: "simple" } yet');
+}
+
+export interface CompiledQuery {
+  filter: FilterNode;
+  filterDoc: Document;
+  sort: SortSpec | undefined;
+  planned: PlannedQuery;
+}
+
+export function compileQuery(coll: Collection | undefined, filterDoc: Document | undefined, sortDoc: Document | undefined, hintValue: BsonValue): CompiledQuery {
+  const filter = compileFilter(filterDoc);
+  const sort = sortDoc && Object.keys(sortDoc).length > 0 ? parseSort(sortDoc) : undefined;
+  const hint: Hint = parseHint(hintValue);
+  return { filter, filterDoc: filterDoc ?? {}, sort, planned: planQuery(coll, filter, filterDoc ?? {}, sort, hint) };
+}
+
+/** Runs `work` as one autocommit storage transaction: committed if it returns, aborted if it throws. */
+export function autocommit<T>(instance: Instance, work: (txn: StorageTxn) => T): T {
+  const txn = instance.engine.begin();
+  try {
+    const result = work(txn);
+    instance.engine.commit(txn);
+    return result;
+  } catch (e) {
+    instance.engine.abort(txn);
+    throw e;
+  }
+}
+
+/** mongod's IDL bounds for find/aggregate numeric options (limit, skip, batchSize). */
+export function nonNegative(commandField: string, n: number | undefined): number | undefined {
+  if (n !== undefined && n < 0) failLocation(51024, `BSON field '${commandField}' value must be >= 0, actual value '${n}'`);
+  return n;
+}
+
+export interface CursorReplyOptions {
+  ns: string;
+  source: CursorSource;
+  /** The snapshot the source reads from; ended with the cursor. */
+  txn: StorageTxn | undefined;
+  batchSize: number | undefined;
+  singleBatch: boolean;
+  tailable?: boolean;
+  awaitData?: boolean;
+  noCursorTimeout?: boolean;
+  /** The name of the batch field: firstBatch. */
+  comment?: BsonValue;
+}
+
+/** Serves the first batch and, if more remains, registers a cursor for getMore. */
+export function cursorReply(ctx: CommandContext, o: CursorReplyOptions): Document {
+  const state = { peeked: undefined as Document | undefined };
+  const { batch, exhausted } = CursorManager.readBatch(o.source, o.batchSize, state);
+  let id = 0n;
+  if (!exhausted && !o.singleBatch) {
+    const cursor = ctx.instance.cursors.register(
+      {
+        ns: o.ns,
+        source: o.source,
+        txn: o.txn,
+        lsid: ctx.generic.lsid,
+        txnNumber: undefined,
+        connectionId: ctx.connection.id,
+        tailable: o.tailable === true,
+        awaitData: o.awaitData === true,
+        noCursorTimeout: o.noCursorTimeout === true,
+        comment: o.comment,
+        originatingCommand: ctx.body,
+      },
+      state.peeked,
+    );
+    cursor.nReturned = batch.length;
+    id = cursor.id;
+  } else {
+    o.source.return?.(undefined);
+    if (o.txn?.isActive) ctx.instance.engine.abort(o.txn);
+  }
+  return { cursor: { firstBatch: batch, id: cursorIdToLong(id), ns: o.ns } };
+}
+
+export function collectionOrUndefined(ctx: CommandContext, name: string): Collection | undefined {
+  return ctx.instance.getCollection(ctx.db, name);
+}

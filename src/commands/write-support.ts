@@ -1,0 +1,141 @@
+/**
+ * The write path shared by insert, update, delete and findAndModify: preparing documents for
+ * storage (_id first, empty timestamps filled, size and validity checks, the validator) and
+ * executing one update or delete statement inside a storage transaction.
+ */
+import { DossierError, ErrorCodes, fail } from '../base/index.js';
+import { BSON_OBJECT_SIZE_MAX_BYTES } from '../base/limits.js';
+import { compareValues, documentSize, ObjectId, typeNameOf, type BsonValue, type Document, type Timestamp } from '../bson/index.js';
+import type { Collection, RecordId, StorageTxn } from '../storage/index.js';
+import { timestampOf } from '../time/index.js';
+import { applyUpdate, buildUpsertSeed, parseUpdate, validateStorable, type ParsedUpdate } from '../query/update/index.js';
+import { runQuery, type Candidate } from '../query/executor.js';
+import { compileQuery, matcherFactory } from './query-support.js';
+import type { Instance } from './instance.js';
+
+/** Puts `_id` first (generating an ObjectId when absent) and fills top-level empty timestamps, as mongod's fixDocumentForInsert. */
+export function prepareForInsert(instance: Instance, doc: Document): Document {
+  const out: Document = {};
+  out._id = doc._id === undefined ? new ObjectId() : doc._id;
+  for (const [k, v] of Object.entries(doc)) {
+    if (k === '_id') continue;
+    out[k] = typeNameOf(v) === 'timestamp' && (v as Timestamp).high === 0 && (v as Timestamp).low === 0 ? timestampOf(instance.hlc.tick()) : v;
+  }
+  return out;
+}
+
+export function checkStorable(doc: Document, context: 'insert' | 'update'): void {
+  validateStorable(doc, { context });
+  const size = documentSize(doc);
+  if (size > BSON_OBJECT_SIZE_MAX_BYTES) {
+    throw new DossierError(ErrorCodes.BSONObjectTooLarge, `object to insert too large. size in bytes: ${size}, max size: ${BSON_OBJECT_SIZE_MAX_BYTES}`);
+  }
+}
+
+export function validateAgainstCollection(coll: Collection, doc: Document, before: Document | null, bypass: boolean): void {
+  if (bypass || !coll.validate) return;
+  if (before && coll.options.validationLevel === 'moderate') {
+    try {
+      coll.validate(before);
+    } catch {
+      return; // moderate: documents that already broke the rules may stay broken
+    }
+  }
+  coll.validate(doc);
+}
+
+export function insertDocument(instance: Instance, txn: StorageTxn, coll: Collection, raw: Document, bypassValidation: boolean): Document {
+  const doc = prepareForInsert(instance, raw);
+  checkStorable(doc, 'insert');
+  validateAgainstCollection(coll, doc, null, bypassValidation);
+  txn.insert(coll, doc);
+  return doc;
+}
+
+export interface UpdateStatement {
+  q: Document;
+  u: Document | Document[];
+  upsert: boolean;
+  multi: boolean;
+  arrayFilters: Document[] | undefined;
+  hint: BsonValue;
+  sort?: Document;
+  bypassDocumentValidation: boolean;
+}
+
+export interface UpdateOutcome {
+  n: number;
+  nModified: number;
+  upsertedId: BsonValue | undefined;
+  /** For findAndModify: the document before and after the (first) update. */
+  before: Document | null;
+  after: Document | null;
+}
+
+export function parseUpdateStatement(stmt: UpdateStatement): ParsedUpdate {
+  const parsed = parseUpdate(stmt.u, { arrayFilters: stmt.arrayFilters, matcherFactory });
+  if (stmt.multi && parsed.kind === 'replacement') fail('FailedToParse', 'multi update is not supported for replacement-style update');
+  return parsed;
+}
+
+/** Runs one update statement (all matches when multi) and its upsert, inside `txn`. */
+export function executeUpdate(instance: Instance, txn: StorageTxn, db: string, collName: string, stmt: UpdateStatement, parsed: ParsedUpdate): UpdateOutcome {
+  let coll = instance.getCollection(db, collName);
+  const query = compileQuery(coll, stmt.q, stmt.sort, stmt.hint);
+  const outcome: UpdateOutcome = { n: 0, nModified: 0, upsertedId: undefined, before: null, after: null };
+  const now = new Date(instance.clock.nowMs());
+  const nowTimestamp = (): Timestamp => timestampOf(instance.hlc.tick());
+  if (coll) {
+    // Collect first: an update must not see the documents it has already changed (the Halloween problem).
+    const candidates: Candidate[] = [];
+    for (const c of runQuery(txn, coll, query.planned, query.filter, { sort: query.sort, limit: stmt.multi ? 0 : 1, sortMemoryLimitBytes: sortLimit(instance) })) candidates.push(c);
+    for (const c of candidates) {
+      const result = applyUpdate(parsed, c.doc, { isUpsertInsert: false, positionalMatch: c.positional, now, nowTimestamp });
+      outcome.n++;
+      if (outcome.n === 1) outcome.before = c.doc;
+      if (result.modified) {
+        checkStorable(result.doc, 'update');
+        validateAgainstCollection(coll, result.doc, c.doc, stmt.bypassDocumentValidation);
+        txn.update(coll, c.rid, result.doc);
+        outcome.nModified++;
+      }
+      if (outcome.n === 1) outcome.after = result.doc;
+    }
+  }
+  if (outcome.n === 0 && stmt.upsert) {
+    coll ??= instance.ensureCollection(db, collName);
+    // mongod takes only _id from the query for a replacement-style upsert.
+    const seed = buildUpsertSeed(stmt.q, { onlyId: parsed.kind === 'replacement' });
+    let doc: Document;
+    if (parsed.kind === 'replacement') {
+      doc = { ...parsed.replacement };
+      if (doc._id === undefined && seed._id !== undefined) doc = { _id: seed._id, ...doc };
+    } else {
+      doc = applyUpdate(parsed, seed, { isUpsertInsert: true, now, nowTimestamp }).doc;
+    }
+    const inserted = insertDocument(instance, txn, coll, doc, stmt.bypassDocumentValidation);
+    outcome.upsertedId = inserted._id;
+    outcome.after = inserted;
+  }
+  return outcome;
+}
+
+export interface DeleteOutcome {
+  n: number;
+  deleted: Document | null;
+}
+
+export function executeDelete(instance: Instance, txn: StorageTxn, coll: Collection | undefined, q: Document, limitOne: boolean, hint: BsonValue, sort?: Document): DeleteOutcome {
+  if (!coll) return { n: 0, deleted: null };
+  const query = compileQuery(coll, q, sort, hint);
+  const victims: Array<{ rid: RecordId; doc: Document }> = [];
+  for (const c of runQuery(txn, coll, query.planned, query.filter, { sort: query.sort, limit: limitOne ? 1 : 0, sortMemoryLimitBytes: sortLimit(instance) })) victims.push(c);
+  for (const v of victims) txn.delete(coll, v.rid);
+  return { n: victims.length, deleted: victims[0]?.doc ?? null };
+}
+
+export function sortLimit(instance: Instance): number {
+  return instance.parameters.getNumber('internalQueryMaxBlockingSortMemoryUsageBytes');
+}
+
+export { compareValues };

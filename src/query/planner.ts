@@ -1,0 +1,156 @@
+/**
+ * The query planner: picks how to read a collection for a filter and a sort — an _id point
+ * lookup, an index scan with bounds, or a collection scan — and says whether the index order
+ * already gives the requested sort. The choice shows in explain's winning plan.
+ */
+import { fail } from '../base/index.js';
+import { compareValues, isDocument, MaxKey, MinKey, typeNameOf, type BsonValue, type Document } from '../bson/index.js';
+import type { Collection, IndexState, KeyInterval } from '../storage/index.js';
+import { indexBounds, intervalToString } from './bounds.js';
+import type { FilterNode } from './filter/index.js';
+import type { SortSpec } from './sort.js';
+
+export type Plan =
+  | { stage: 'EOF' }
+  | { stage: 'IDHACK'; id: BsonValue }
+  | { stage: 'COLLSCAN'; direction: 1 | -1 }
+  | { stage: 'IXSCAN'; index: IndexState; bounds: KeyInterval[][]; direction: 1 | -1 };
+
+export interface PlannedQuery {
+  plan: Plan;
+  /** The plan's order already is the requested sort. */
+  sortProvided: boolean;
+}
+
+export type Hint = { $natural: 1 | -1 } | { indexName: string } | { keyPattern: Document } | undefined;
+
+export function parseHint(v: BsonValue): Hint {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return v === '' ? undefined : { indexName: v };
+  if (!isDocument(v)) fail('FailedToParse', 'hint must be either a string or nested object');
+  const keys = Object.keys(v);
+  if (keys.length === 0) return undefined;
+  if (keys[0] === '$natural') return { $natural: compareValues(v.$natural, 0) < 0 ? -1 : 1 };
+  return { keyPattern: v };
+}
+
+function fullBounds(index: IndexState): KeyInterval[][] {
+  return index.fields.map(() => [{ low: new MinKey(), lowInclusive: true, high: new MaxKey(), highInclusive: true }]);
+}
+
+function isPoint(iv: KeyInterval): boolean {
+  return iv.lowInclusive && iv.highInclusive && compareValues(iv.low, iv.high) === 0;
+}
+
+function boundsOf(index: IndexState, filter: FilterNode): KeyInterval[][] | null {
+  return indexBounds(filter, index.spec.key, { multikeyPaths: index.multikeyPaths }) as KeyInterval[][] | null;
+}
+
+/** An index yields the sort when the sort is a prefix of its key pattern (or its exact reverse) and no sorted field is multikey. */
+function sortDirectionFrom(index: IndexState, sort: SortSpec | undefined): 1 | -1 | 0 {
+  if (!sort || sort.length === 0) return 0;
+  if (sort.length > index.fields.length) return 0;
+  let dir: 1 | -1 | 0 = 0;
+  for (let i = 0; i < sort.length; i++) {
+    const f = index.fields[i]!;
+    const s = sort[i]!;
+    if (s.path !== f.path || index.multikeyPaths.has(f.path)) return 0;
+    const d = s.direction === f.direction ? 1 : -1;
+    if (dir === 0) dir = d;
+    else if (dir !== d) return 0;
+  }
+  return dir;
+}
+
+/** Whether a sparse index may answer: it lacks the documents missing the field, so the bounds must exclude null. */
+function sparseUsable(index: IndexState, bounds: KeyInterval[][]): boolean {
+  if (index.spec.sparse !== true) return true;
+  return !bounds[0]!.some((iv) => compareValues(iv.low, null) <= 0 && compareValues(iv.high, null) >= 0);
+}
+
+function findHintedIndex(coll: Collection, hint: { indexName: string } | { keyPattern: Document }): IndexState {
+  for (const index of coll.indexes.values()) {
+    if ('indexName' in hint ? index.name === hint.indexName : compareValues(index.spec.key, hint.keyPattern) === 0) return index;
+  }
+  return fail('BadValue', 'hint provided does not correspond to an existing index');
+}
+
+export function planQuery(coll: Collection | undefined, filter: FilterNode, filterDoc: Document, sort: SortSpec | undefined, hint: Hint): PlannedQuery {
+  if (!coll) return { plan: { stage: 'EOF' }, sortProvided: true };
+  if (hint && '$natural' in hint) return { plan: { stage: 'COLLSCAN', direction: hint.$natural }, sortProvided: !sort || sort.length === 0 };
+  if (hint) {
+    const index = findHintedIndex(coll, hint);
+    const dir = sortDirectionFrom(index, sort);
+    return { plan: { stage: 'IXSCAN', index, bounds: boundsOf(index, filter) ?? fullBounds(index), direction: dir === -1 ? -1 : 1 }, sortProvided: !sort || sort.length === 0 || dir !== 0 };
+  }
+  const idOnly = Object.keys(filterDoc).length === 1 ? filterDoc._id : undefined;
+  if (idOnly !== undefined && coll.idIndex && isIdHackValue(idOnly)) return { plan: { stage: 'IDHACK', id: idOnly }, sortProvided: true };
+
+  let best: { score: number; planned: PlannedQuery } | undefined;
+  for (const index of coll.indexes.values()) {
+    if (index.spec.hidden === true || index.partialFilter) continue;
+    const bounds = boundsOf(index, filter);
+    const dir = sortDirectionFrom(index, sort);
+    if (!bounds && dir === 0) continue;
+    const b = bounds ?? fullBounds(index);
+    if (!sparseUsable(index, b)) continue;
+    let score = 0;
+    if (bounds) {
+      score += 100;
+      for (const field of bounds) {
+        if (field.every(isPoint)) score += 10;
+        else {
+          if (!field.every((iv) => typeNameOf(iv.low) === 'minKey' && typeNameOf(iv.high) === 'maxKey')) score += 5;
+          break;
+        }
+      }
+      if (index.unique && bounds.every((f) => f.length === 1 && isPoint(f[0]!))) score += 50;
+    }
+    if (dir !== 0) score += 3;
+    score -= index.fields.length * 0.01;
+    if (!best || score > best.score) {
+      best = { score, planned: { plan: { stage: 'IXSCAN', index, bounds: b, direction: dir === -1 ? -1 : 1 }, sortProvided: !sort || sort.length === 0 || dir !== 0 } };
+    }
+  }
+  if (best) return best.planned;
+  return { plan: { stage: 'COLLSCAN', direction: 1 }, sortProvided: !sort || sort.length === 0 };
+}
+
+/** mongod's IDHACK applies to a plain equality on _id with a value that is not a document, array or regex. */
+function isIdHackValue(v: BsonValue): boolean {
+  const t = typeNameOf(v);
+  return t !== 'object' && t !== 'array' && t !== 'regex' && t !== 'null' && t !== 'missing' && t !== 'undefined';
+}
+
+export function explainPlan(plan: Plan): Document {
+  switch (plan.stage) {
+    case 'EOF':
+      return { stage: 'EOF' };
+    case 'IDHACK':
+      return { stage: 'EXPRESS_IXSCAN', keyPattern: '{ _id: 1 }', indexName: '_id_' };
+    case 'COLLSCAN':
+      return { stage: 'COLLSCAN', direction: plan.direction === 1 ? 'forward' : 'backward' };
+    case 'IXSCAN': {
+      const indexBoundsDoc: Document = {};
+      plan.index.fields.forEach((f, i) => {
+        indexBoundsDoc[f.path] = plan.bounds[i]!.map(intervalToString);
+      });
+      return {
+        stage: 'FETCH',
+        inputStage: {
+          stage: 'IXSCAN',
+          keyPattern: plan.index.spec.key,
+          indexName: plan.index.name,
+          isMultiKey: plan.index.isMultikey,
+          multiKeyPaths: Object.fromEntries(plan.index.fields.map((f) => [f.path, plan.index.multikeyPaths.has(f.path) ? [f.path] : []])),
+          isUnique: plan.index.unique,
+          isSparse: plan.index.spec.sparse === true,
+          isPartial: plan.index.partialFilter !== undefined,
+          indexVersion: 2,
+          direction: plan.direction === 1 ? 'forward' : 'backward',
+          indexBounds: indexBoundsDoc,
+        },
+      };
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export { WireServer } from './server.js';
+export { createLogger, type LogLevel } from './logger.js';

@@ -1,0 +1,181 @@
+/**
+ * A collection's records and indexes, multi-versioned.
+ *
+ * Each record is a chain of committed versions (ascending commit timestamp; a null document is a
+ * delete) plus at most one pending version owned by an open storage transaction. Index entries
+ * are a superset: an entry stays while any retained version (or the pending one) generates its key,
+ * and readers check that the version they see really has the key they scanned.
+ */
+import sortedBtree from 'sorted-btree';
+import type SortedBTree from 'sorted-btree';
+import { compareKeys, generateKeys, parseKeyPattern, type IndexKey, type KeyPatternField } from './keys.js';
+import { compareValues, type BsonValue, type Document, type TsKey, UUID } from './deps.js';
+import type { StorageTxn } from './txn.js';
+
+// sorted-btree is CommonJS: under ESM its module object arrives as the default import.
+const BTree = sortedBtree.default;
+type BTree<K, V> = SortedBTree.default<K, V>;
+
+export type RecordId = number;
+
+export type Version = { ts: TsKey; doc: Document | null };
+
+export class RecordChain {
+  versions: Version[] = [];
+  pending: { txn: StorageTxn; doc: Document | null } | undefined = undefined;
+
+  latest(): Version | undefined {
+    return this.versions[this.versions.length - 1];
+  }
+
+  visibleAt(readTs: TsKey): Document | null {
+    for (let i = this.versions.length - 1; i >= 0; i--) {
+      const v = this.versions[i]!;
+      if (v.ts <= readTs) return v.doc;
+    }
+    return null;
+  }
+
+  /** The document `txn` sees: its own pending write, or the committed version at its snapshot. */
+  visibleTo(txn: StorageTxn): Document | null {
+    if (this.pending && this.pending.txn === txn) return this.pending.doc;
+    return this.visibleAt(txn.readTs);
+  }
+}
+
+export type IndexSpec = {
+  v: number;
+  key: Document;
+  name: string;
+  unique?: boolean;
+  sparse?: boolean;
+  partialFilterExpression?: Document;
+  expireAfterSeconds?: number;
+  hidden?: boolean;
+  [option: string]: BsonValue;
+};
+
+export type IndexEntry = { key: IndexKey; rid: RecordId };
+
+export class IndexState {
+  readonly fields: KeyPatternField[];
+  readonly tree: BTree<IndexEntry, true>;
+  readonly multikeyPaths = new Set<string>();
+  /** Set by the layer above for partial indexes: whether a document belongs in the index. */
+  readonly partialFilter: ((doc: Document) => boolean) | undefined;
+
+  constructor(readonly spec: IndexSpec, partialFilter?: (doc: Document) => boolean) {
+    this.fields = parseKeyPattern(spec.key);
+    this.partialFilter = partialFilter;
+    const fields = this.fields;
+    this.tree = new BTree<IndexEntry, true>(undefined, (a, b) => compareKeys(a.key, b.key, fields) || a.rid - b.rid);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** The _id index is unique without saying so in its spec, as in mongod. */
+  get unique(): boolean {
+    return this.spec.unique === true || this.spec.name === '_id_';
+  }
+
+  get isMultikey(): boolean {
+    return this.multikeyPaths.size > 0;
+  }
+
+  /** The keys `doc` has in this index (none when sparse or partial filters it out). */
+  keysOf(doc: Document | null): IndexKey[] {
+    if (doc === null) return [];
+    if (this.partialFilter && !this.partialFilter(doc)) return [];
+    const generated = generateKeys(doc, this.fields, this.spec.sparse === true);
+    if (!generated) return [];
+    for (const p of generated.multikeyPaths) this.multikeyPaths.add(p);
+    return generated.keys;
+  }
+
+  hasKey(doc: Document | null, key: IndexKey): boolean {
+    return this.keysOf(doc).some((k) => compareKeys(k, key, this.fields) === 0);
+  }
+
+  /** Every entry whose key equals `key`, in record id order. */
+  entriesWithKey(key: IndexKey): IndexEntry[] {
+    const out: IndexEntry[] = [];
+    this.tree.forRange({ key, rid: -Infinity }, { key, rid: Infinity }, true, (k) => void out.push(k));
+    return out;
+  }
+}
+
+export type CollectionOptions = {
+  capped?: boolean;
+  size?: number;
+  max?: number;
+  validator?: Document;
+  validationLevel?: 'off' | 'strict' | 'moderate';
+  validationAction?: 'error' | 'warn';
+  [option: string]: BsonValue;
+};
+
+export class Collection {
+  readonly records: BTree<RecordId, RecordChain> = new BTree<RecordId, RecordChain>(undefined, (a, b) => a - b);
+  readonly indexes = new Map<string, IndexState>();
+  private nextRid: RecordId = 1;
+  /** Set by the layer above: checks a document against the collection's validator. */
+  validate: ((doc: Document) => void) | undefined;
+
+  constructor(
+    public db: string,
+    public name: string,
+    readonly uuid: UUID,
+    public options: CollectionOptions,
+    readonly createdTs: TsKey,
+    readonly hasIdIndex = true,
+  ) {}
+
+  get ns(): string {
+    return `${this.db}.${this.name}`;
+  }
+
+  allocateRecordId(): RecordId {
+    return this.nextRid++;
+  }
+
+  get idIndex(): IndexState | undefined {
+    return this.indexes.get('_id_');
+  }
+
+  /** Adds `key -> rid` entries for `doc` to every index; returns the entries that were new. */
+  addIndexEntries(doc: Document, rid: RecordId, onNewKey: (index: IndexState, key: IndexKey) => void): Array<[IndexState, IndexEntry]> {
+    const added: Array<[IndexState, IndexEntry]> = [];
+    for (const index of this.indexes.values()) {
+      for (const key of index.keysOf(doc)) {
+        const entry = { key, rid };
+        if (index.tree.has(entry)) continue;
+        onNewKey(index, key);
+        index.tree.set(entry, true);
+        added.push([index, entry]);
+      }
+    }
+    return added;
+  }
+
+  /** Removes the entries of `rid` whose keys no retained version (nor the pending one) generates. */
+  reconcileIndexEntries(rid: RecordId, dropped: Array<Document | null>, chain: RecordChain | undefined): void {
+    const retained: Document[] = [];
+    if (chain) {
+      for (const v of chain.versions) if (v.doc) retained.push(v.doc);
+      if (chain.pending?.doc) retained.push(chain.pending.doc);
+    }
+    for (const index of this.indexes.values()) {
+      const keep = retained.flatMap((d) => index.keysOf(d));
+      for (const d of dropped) {
+        for (const key of index.keysOf(d)) {
+          if (keep.some((k) => compareKeys(k, key, index.fields) === 0)) continue;
+          index.tree.delete({ key, rid });
+        }
+      }
+    }
+  }
+}
+
+export { compareValues };

@@ -1,0 +1,280 @@
+/**
+ * The storage engine: the catalog, the oplog, and the one commit path every write takes.
+ *
+ * Node runs one thread, so a commit runs to completion between awaits: it takes one timestamp
+ * from the hybrid logical clock, publishes every pending version at it, and appends the oplog
+ * entries in the same step. Readers that began before keep their snapshot; old versions are
+ * kept while any open reader may still see them and dropped afterwards.
+ */
+import type { Clock } from '../platform/index.js';
+import { Collection, IndexState, RecordChain, type CollectionOptions, type IndexSpec, type RecordId } from './collection.js';
+import { StorageTxn, type WriteOp } from './txn.js';
+import { Long, documentSize, dossierError, fail, formatDocument, timestampOf, UUID, type Document, type HybridLogicalClock, type TsKey, DossierError, ErrorCodes } from './deps.js';
+import { compareKeys } from './keys.js';
+
+export const OPLOG_NS = { db: 'local', name: 'oplog.rs' } as const;
+/** The in-memory engine's oplog cap; mongod's inMemory engine takes 5% of RAM, which a JS heap cannot hold. */
+export const OPLOG_SIZE_DEFAULT_BYTES = 192 * 1024 * 1024;
+/** Term of the single-node replica set until elections exist. */
+export const CURRENT_TERM = 1;
+
+export type OplogFields = Document;
+
+export type CatalogOp = { ns: string; o: Document; o2?: Document; ui?: UUID };
+
+export class StorageEngine {
+  private readonly databases = new Map<string, Map<string, Collection>>();
+  private readonly open = new Set<StorageTxn>();
+  private readonly withHistory = new Map<RecordChain, { coll: Collection; rid: RecordId }>();
+  private lastCommit: TsKey;
+  private oplogBytes = 0;
+  private readonly oplogSizes = new Map<RecordId, number>();
+  readonly oplog: Collection;
+  oplogSizeMaxBytes: number;
+
+  constructor(
+    readonly hlc: HybridLogicalClock,
+    private readonly clock: Clock,
+    options: { oplogSizeBytes?: number } = {},
+  ) {
+    this.oplogSizeMaxBytes = options.oplogSizeBytes ?? OPLOG_SIZE_DEFAULT_BYTES;
+    this.lastCommit = hlc.tick();
+    this.oplog = new Collection(OPLOG_NS.db, OPLOG_NS.name, new UUID(), { capped: true, size: this.oplogSizeMaxBytes }, this.lastCommit, false);
+    this.collectionsOf(OPLOG_NS.db, true)!.set(OPLOG_NS.name, this.oplog);
+    this.appendOplog([{ op: 'n', ns: '', o: { msg: 'initiating set' } }], this.lastCommit, {});
+  }
+
+  /** The newest commit timestamp: every write at or before it is visible to new readers. */
+  get lastCommitTs(): TsKey {
+    return this.lastCommit;
+  }
+
+  // ---- catalog ----
+
+  databaseNames(): string[] {
+    return [...this.databases.entries()].filter(([, colls]) => colls.size > 0).map(([name]) => name).sort();
+  }
+
+  collectionsOf(db: string, create = false): Map<string, Collection> | undefined {
+    let colls = this.databases.get(db);
+    if (!colls && create) {
+      colls = new Map();
+      this.databases.set(db, colls);
+    }
+    return colls;
+  }
+
+  getCollection(db: string, name: string): Collection | undefined {
+    return this.databases.get(db)?.get(name);
+  }
+
+  createCollection(db: string, name: string, options: CollectionOptions, idIndexSpec: IndexSpec | null = { v: 2, key: { _id: 1 }, name: '_id_' }): Collection {
+    const colls = this.collectionsOf(db, true)!;
+    if (colls.has(name)) fail('NamespaceExists', `Collection ${db}.${name} already exists.`);
+    const ts = this.hlc.tick();
+    const coll = new Collection(db, name, new UUID(), options, ts, idIndexSpec !== null);
+    if (idIndexSpec) coll.indexes.set('_id_', new IndexState(idIndexSpec));
+    colls.set(name, coll);
+    const o: Document = { create: name, ...options };
+    if (idIndexSpec) o.idIndex = idIndexSpec;
+    this.commitCatalogOp({ ns: `${db}.$cmd`, ui: coll.uuid, o }, ts);
+    return coll;
+  }
+
+  dropCollection(coll: Collection): void {
+    const colls = this.databases.get(coll.db);
+    if (colls?.get(coll.name) !== coll) return;
+    colls.delete(coll.name);
+    if (colls.size === 0) this.databases.delete(coll.db);
+    this.commitCatalogOp({ ns: `${coll.db}.$cmd`, ui: coll.uuid, o: { drop: coll.name } });
+  }
+
+  renameCollection(coll: Collection, toDb: string, toName: string, dropTarget: Collection | undefined): void {
+    const fromNs = coll.ns;
+    if (dropTarget) this.dropCollection(dropTarget);
+    const from = this.databases.get(coll.db)!;
+    from.delete(coll.name);
+    if (from.size === 0) this.databases.delete(coll.db);
+    coll.db = toDb;
+    coll.name = toName;
+    this.collectionsOf(toDb, true)!.set(toName, coll);
+    const o: Document = { renameCollection: fromNs, to: coll.ns, stayTemp: false };
+    if (dropTarget) o.dropTarget = dropTarget.uuid;
+    this.commitCatalogOp({ ns: `${fromNs.split('.')[0]}.$cmd`, ui: coll.uuid, o });
+  }
+
+  /** Builds an index over the collection's records; fails (and leaves no index) on a duplicate key. */
+  createIndex(coll: Collection, spec: IndexSpec, partialFilter?: (doc: Document) => boolean): IndexState {
+    const index = new IndexState(spec, partialFilter);
+    coll.indexes.set(spec.name, index);
+    try {
+      for (const [rid, chain] of coll.records.entries()) {
+        const docs = chain.versions.map((v) => v.doc);
+        if (chain.pending) docs.push(chain.pending.doc);
+        for (const doc of docs) for (const key of index.keysOf(doc)) index.tree.set({ key, rid }, true);
+        if (index.unique) this.checkUniqueOnBuild(coll, index, rid, chain);
+      }
+    } catch (e) {
+      coll.indexes.delete(spec.name);
+      throw e;
+    }
+    this.commitCatalogOp({ ns: `${coll.db}.$cmd`, ui: coll.uuid, o: { createIndexes: coll.name, ...spec } });
+    return index;
+  }
+
+  private checkUniqueOnBuild(coll: Collection, index: IndexState, rid: RecordId, chain: RecordChain): void {
+    const doc = chain.latest()?.doc ?? null;
+    for (const key of index.keysOf(doc)) {
+      for (const other of index.entriesWithKey(key)) {
+        if (other.rid === rid) continue;
+        const otherDoc = coll.records.get(other.rid)?.latest()?.doc ?? null;
+        if (otherDoc && index.keysOf(otherDoc).some((k) => compareKeys(k, key, index.fields) === 0)) {
+          const keyValue: Document = {};
+          index.fields.forEach((f, i) => (keyValue[f.path] = key[i]));
+          throw new DossierError(ErrorCodes.DuplicateKey, `E11000 duplicate key error collection: ${coll.ns} index: ${index.name} dup key: ${formatDocument(keyValue)}`, {
+            extra: { keyPattern: spec(index), keyValue },
+          });
+        }
+      }
+    }
+    function spec(i: IndexState): Document {
+      return i.spec.key;
+    }
+  }
+
+  dropIndex(coll: Collection, name: string): void {
+    if (!coll.indexes.delete(name)) throw dossierError('IndexNotFound', `index not found with name [${name}]`);
+    this.commitCatalogOp({ ns: `${coll.db}.$cmd`, ui: coll.uuid, o: { dropIndexes: coll.name, index: name } });
+  }
+
+  /** Writes a no-op oplog entry (appendOplogNote, and the periodic noop writer). */
+  noop(o: Document): TsKey {
+    const ts = this.hlc.tick();
+    this.appendOplog([{ op: 'n', ns: '', o }], ts, {});
+    this.lastCommit = ts;
+    return ts;
+  }
+
+  private commitCatalogOp(op: CatalogOp, ts: TsKey = this.hlc.tick()): void {
+    this.appendOplog([{ op: 'c', ns: op.ns, ui: op.ui, o: op.o, o2: op.o2 }], ts, {});
+    this.lastCommit = ts;
+  }
+
+  // ---- transactions ----
+
+  begin(readTs: TsKey = this.lastCommit): StorageTxn {
+    const txn = new StorageTxn(readTs, (t) => this.ended(t));
+    this.open.add(txn);
+    return txn;
+  }
+
+  /**
+   * Publishes `txn`'s writes at one new timestamp and appends their oplog entries; a transaction
+   * without writes just ends. Returns the commit timestamp, or null for a read-only transaction.
+   */
+  commit(txn: StorageTxn, oplogFields: OplogFields = {}): TsKey | null {
+    if (!txn.hasWrites) {
+      txn.finish('committed');
+      return null;
+    }
+    const ts = this.hlc.tick();
+    const entries = txn.ops.map((w) => oplogEntryOf(w));
+    const touched = [...txn.touched.entries()];
+    txn.finish('committed', ts);
+    this.lastCommit = ts;
+    this.appendOplog(entries, ts, oplogFields);
+    const oldest = this.oldestReadTs();
+    for (const [chain, t] of touched) this.prune(t.coll, t.rid, chain, oldest);
+    return ts;
+  }
+
+  abort(txn: StorageTxn): void {
+    if (txn.isActive) txn.finish('aborted');
+  }
+
+  /** The oldest snapshot any open reader holds; versions older than what it sees can go. */
+  oldestReadTs(): TsKey {
+    let oldest = this.lastCommit;
+    for (const t of this.open) if (t.readTs < oldest) oldest = t.readTs;
+    return oldest;
+  }
+
+  get openTransactionCount(): number {
+    return this.open.size;
+  }
+
+  private ended(txn: StorageTxn): void {
+    this.open.delete(txn);
+    if (this.withHistory.size > 0) {
+      const oldest = this.oldestReadTs();
+      for (const [chain, t] of [...this.withHistory]) this.prune(t.coll, t.rid, chain, oldest);
+    }
+  }
+
+  private prune(coll: Collection, rid: RecordId, chain: RecordChain, oldest: TsKey): void {
+    let keepFrom = 0;
+    for (let i = chain.versions.length - 1; i >= 0; i--) {
+      if (chain.versions[i]!.ts <= oldest) {
+        keepFrom = i;
+        break;
+      }
+    }
+    const dropped = chain.versions.splice(0, keepFrom).map((v) => v.doc);
+    const only = chain.versions[0];
+    const gone = chain.versions.length === 1 && only!.doc === null && only!.ts <= oldest && !chain.pending;
+    if (gone) {
+      chain.versions.length = 0;
+      if (coll.records.get(rid) === chain) coll.records.delete(rid);
+    }
+    if (dropped.length > 0 || gone) coll.reconcileIndexEntries(rid, dropped, gone ? undefined : chain);
+    if (chain.versions.length > 1) this.withHistory.set(chain, { coll, rid });
+    else this.withHistory.delete(chain);
+  }
+
+  // ---- oplog ----
+
+  private appendOplog(entries: Document[], ts: TsKey, extra: OplogFields): void {
+    const wall = new Date(this.clock.nowMs());
+    for (const e of entries) {
+      const entry: Document = { ...e };
+      if (entry.o2 === undefined) delete entry.o2;
+      if (entry.ui === undefined) delete entry.ui;
+      Object.assign(entry, extra, { ts: timestampOf(ts), t: Long.fromNumber(CURRENT_TERM), v: Long.fromNumber(2), wall });
+      const rid = this.oplog.allocateRecordId();
+      const chain = new RecordChain();
+      chain.versions.push({ ts, doc: entry });
+      this.oplog.records.set(rid, chain);
+      const size = documentSize(entry);
+      this.oplogSizes.set(rid, size);
+      this.oplogBytes += size;
+    }
+    this.truncateOplog();
+  }
+
+  /** The oplog is capped: the oldest entries go once it passes its size. */
+  private truncateOplog(): void {
+    while (this.oplogBytes > this.oplogSizeMaxBytes && this.oplog.records.size > 1) {
+      const first = this.oplog.records.minKey()!;
+      this.oplogBytes -= this.oplogSizes.get(first) ?? 0;
+      this.oplogSizes.delete(first);
+      this.oplog.records.delete(first);
+    }
+  }
+
+  get oplogSizeBytes(): number {
+    return this.oplogBytes;
+  }
+}
+
+function oplogEntryOf(w: WriteOp): Document {
+  const ns = w.coll.ns;
+  const ui = w.coll.uuid;
+  switch (w.op) {
+    case 'i':
+      return { op: 'i', ns, ui, o: w.doc!, o2: { _id: w.doc!._id } };
+    case 'u':
+      return { op: 'u', ns, ui, o: w.doc!, o2: { _id: w.doc!._id } };
+    case 'd':
+      return { op: 'd', ns, ui, o: { _id: w.before?._id ?? null } };
+  }
+}
