@@ -4,7 +4,7 @@
  * error into mongod's reply shape with operationTime and $clusterTime.
  */
 import { DossierError, ErrorCodes, fail } from '../base/index.js';
-import { Binary, Long, typeNameOf, type Document } from '../bson/index.js';
+import { Binary, Double, Long, typeNameOf, type Document } from '../bson/index.js';
 import { timestampOf, tsKeyOf } from '../time/index.js';
 import { lookupCommand } from './registry.js';
 import { parseGenericArguments } from './generic.js';
@@ -14,6 +14,8 @@ import type { ConnectionInfo } from './connection.js';
 import type { CommandContext, CommandDefinition } from './types.js';
 
 const ZERO_HASH = new Binary(Buffer.alloc(20), 0);
+/** mongod sends `ok` as a double. */
+const OK = new Double(1);
 
 export interface DispatchResult {
   reply: Document;
@@ -63,7 +65,7 @@ export async function dispatchCommand(instance: Instance, connection: Connection
     try {
       const ctx: CommandContext = { instance, connection, db, body, generic, opId: op.opid, killed: () => op.killed };
       const result = await def.run(ctx);
-      return { reply: { ...result, ok: 1, ...clusterTimeFields(instance) } };
+      return { reply: { ...result, ok: OK, ...clusterTimeFields(instance) } };
     } finally {
       instance.endOperation(op);
     }

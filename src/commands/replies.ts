@@ -1,9 +1,9 @@
 /** Turning results and errors into the reply documents mongod sends. */
 import { DossierError, ErrorCodes } from '../base/index.js';
-import type { Document } from '../bson/index.js';
+import { Double, toJsNumber, type Document } from '../bson/index.js';
 
 export function errorReply(e: DossierError): Document {
-  const reply: Document = { ok: 0, errmsg: e.errmsg, code: e.code, codeName: e.codeName };
+  const reply: Document = { ok: new Double(0), errmsg: e.errmsg, code: e.code, codeName: e.codeName };
   if (e.extra) Object.assign(reply, e.extra);
   if (e.errorLabels.length > 0) reply.errorLabels = [...e.errorLabels];
   return reply;
@@ -27,4 +27,8 @@ export function writeErrorEntry(index: number, e: DossierError): Document {
     for (const [k, v] of Object.entries(e.extra)) entry[k] = v;
   }
   return entry;
+}
+
+export function isOkReply(reply: Document): boolean {
+  return toJsNumber(reply.ok) === 1;
 }

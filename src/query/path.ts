@@ -19,11 +19,12 @@
  *    - Each yielded value carries the index of the outermost array that was traversed implicitly
  *      to reach it (the "array offset"); mongod reports it as `elemMatchKey` for positional `$`.
  *
- * 2. **Key semantics** (`extractAllElementsAlongPath`, `sortKeyValues`): mongod's
- *    dotted_path_support / BtreeKeyGenerator. Used for index keys and sort keys.
+ * 2. **Key semantics** (`indexKeyValues`, `sortKeyValues`): mongod's BtreeKeyGenerator.
+ *    Used for index keys and sort keys.
  *    - A numeric component after an array is positional *only*.
- *    - Array elements that are arrays are not entered with a named component.
- *    - A leaf array contributes its elements (not the array itself); nested arrays stay whole.
+ *    - Array elements that are not documents give a null key when the path goes on.
+ *    - A leaf array contributes its elements (not the array itself); nested arrays stay whole;
+ *      an empty leaf array gives the key undefined, a missing path the key null.
  *
  * 3. **Plain lookup** (`getPathValue`): no traversal of arrays except by numeric index; what
  *    update and projection use to find "the" value at a path.
@@ -249,89 +250,59 @@ export function getPathValue(doc: Document, path: string | readonly string[]): B
 }
 
 /**
- * Key semantics (mongod's extractAllElementsAlongPath): appends to `out` every value an index
- * on `path` would take from `doc`. A leaf array contributes its elements when
- * `expandArrayOnTrailingField` (an empty leaf array contributes nothing), or itself otherwise.
- * Nothing is appended for a missing path; callers decide what that means (null key, undefined
- * key for an empty array, ...). `arrayComponents`, when given, receives the indexes of path
- * components at which an array was met (mongod's multikey components).
+ * Key semantics (mongod's BtreeKeyGenerator, one field): the values an index on `path` takes
+ * from `doc`, with their null and undefined keys:
+ * - a missing path, a scalar where a document is needed, a non-document element of an array
+ *   met in the middle, or an empty array met in the middle, each give `null`;
+ * - an array at the end of the path gives its elements (nested arrays stay whole), or
+ *   `undefined` when it is empty (BSON undefined sorts just before null);
+ * - a numeric component after an array is a position only (when in range).
+ * The result is never empty and may repeat values. `arrayComponents`, when given, receives the
+ * indexes of path components at which an array was met (mongod's multikey components).
  */
-export function extractAllElementsAlongPath(
-  doc: Document,
-  path: string | readonly string[],
-  expandArrayOnTrailingField: boolean,
-  out: BsonValue[],
-  arrayComponents?: Set<number>,
-): void {
+export function indexKeyValues(doc: Document, path: string | readonly string[], arrayComponents?: Set<number>): BsonValue[] {
   const parts = typeof path === 'string' ? splitPath(path) : path;
-  extractFrom(doc, parts, 0, expandArrayOnTrailingField, out, arrayComponents);
+  const out: BsonValue[] = [];
+  keyWalk(getField(doc, parts[0]!), parts, 1, out, arrayComponents);
+  return out;
 }
 
-function extractFrom(
-  obj: Document | BsonValue[],
-  parts: readonly string[],
-  i: number,
-  expand: boolean,
-  out: BsonValue[],
-  arrayComponents: Set<number> | undefined,
-): void {
-  const v = Array.isArray(obj) ? positionalElement(obj, parts[i]!) : getField(obj, parts[i]!);
-  if (v === undefined) return;
-  if (i === parts.length - 1) {
-    if (Array.isArray(v) && expand) {
-      arrayComponents?.add(i);
-      for (const el of v) out.push(el);
+function keyWalk(v: BsonValue, parts: readonly string[], i: number, out: BsonValue[], arrayComponents: Set<number> | undefined): void {
+  if (i === parts.length) {
+    if (Array.isArray(v)) {
+      arrayComponents?.add(i - 1);
+      if (v.length === 0) out.push(undefined);
+      else for (const el of v) out.push(el);
     } else {
-      out.push(v);
+      out.push(v === undefined ? null : v);
+    }
+    return;
+  }
+  if (Array.isArray(v)) {
+    const idx = arrayIndexOfComponent(parts[i]!);
+    if (idx >= 0 && idx < v.length) {
+      keyWalk(v[idx], parts, i + 1, out, arrayComponents);
+      return;
+    }
+    arrayComponents?.add(i - 1);
+    if (v.length === 0) out.push(null);
+    for (const el of v) {
+      if (isDocument(el)) keyWalk(getField(el, parts[i]!), parts, i + 1, out, arrayComponents);
+      else out.push(null);
     }
     return;
   }
   if (isDocument(v)) {
-    extractFrom(v, parts, i + 1, expand, out, arrayComponents);
-  } else if (Array.isArray(v)) {
-    arrayComponents?.add(i);
-    if (arrayIndexOfComponent(parts[i + 1]!) >= 0) {
-      extractFrom(v, parts, i + 1, expand, out, arrayComponents);
-    } else {
-      for (const el of v) if (isDocument(el)) extractFrom(el, parts, i + 1, expand, out, arrayComponents);
-    }
+    keyWalk(getField(v, parts[i]!), parts, i + 1, out, arrayComponents);
+    return;
   }
-}
-
-function positionalElement(arr: BsonValue[], component: string): BsonValue {
-  const idx = arrayIndexOfComponent(component);
-  return idx >= 0 && idx < arr.length ? arr[idx] : undefined;
+  out.push(null);
 }
 
 /**
- * The values a sort on `path` considers for `doc` (BtreeKeyGenerator semantics): the key values
- * of `extractAllElementsAlongPath`; `[undefined]` when the path ends at an empty array (mongod
- * keys it as BSON undefined, which sorts before null); `[null]` when the path is missing.
+ * The values a sort on `path` considers for `doc`: its index keys (see `indexKeyValues`).
+ * Ascending sorts use the smallest, descending the largest.
  */
 export function sortKeyValues(doc: Document, path: string | readonly string[]): BsonValue[] {
-  const parts = typeof path === 'string' ? splitPath(path) : path;
-  const out: BsonValue[] = [];
-  extractFrom(doc, parts, 0, true, out, undefined);
-  if (out.length > 0) return out;
-  return endsAtEmptyArray(doc, parts) ? [undefined] : [null];
-}
-
-function endsAtEmptyArray(doc: Document, parts: readonly string[]): boolean {
-  // Only reached when no key was extracted; walk again looking for an empty leaf array.
-  let found = false;
-  const visit = (obj: Document | BsonValue[], i: number): void => {
-    const v = Array.isArray(obj) ? positionalElement(obj, parts[i]!) : getField(obj, parts[i]!);
-    if (v === undefined || found) return;
-    if (i === parts.length - 1) {
-      if (Array.isArray(v) && v.length === 0) found = true;
-      return;
-    }
-    if (isDocument(v)) visit(v, i + 1);
-    else if (Array.isArray(v)) {
-      if (arrayIndexOfComponent(parts[i + 1]!) >= 0) visit(v, i + 1);
-      else for (const el of v) if (isDocument(el)) visit(el, i + 1);
-    }
-  };
-  visit(doc, 0);
-  return found;
+  return indexKeyValues(doc, path);
 }

@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import type { Document } from '../bson/index.js';
 import { dispatchCommand, type ConnectionInfo, type Instance } from '../commands/index.js';
-import { errorReply, toDossierError } from '../commands/replies.js';
+import { errorReply, isOkReply, toDossierError } from '../commands/replies.js';
 import {
   FrameReader, WireError, decodeMessage, encodeOpMsgReply, encodeOpReply, compressFrame,
   type DecodedMessage, type CompressorIdValue,
@@ -121,7 +121,7 @@ export class Connection {
     // The exhaust protocol: a streaming hello keeps answering, each reply flagged moreToCome,
     // until the client goes away; every later reply waits for a topology change or maxAwaitTimeMS.
     let responseTo = msg.requestId;
-    if (msg.flags.exhaustAllowed && isStreamingHello(body) && reply.ok === 1) {
+    if (msg.flags.exhaustAllowed && isStreamingHello(body) && isOkReply(reply)) {
       let request: Document = body;
       while (!this.info.closed && !this.instance.isClosed) {
         const requestId = this.nextRequestId++;
@@ -129,7 +129,7 @@ export class Connection {
         responseTo = requestId;
         request = { ...request, topologyVersion: reply.topologyVersion };
         ({ reply } = await dispatchCommand(this.instance, this.info, db, request));
-        if (reply.ok !== 1) break;
+        if (!isOkReply(reply)) break;
       }
       if (this.info.closed) return;
     }

@@ -37,9 +37,11 @@ export const listCommandsCommand: CommandDefinition = {
   help: 'get a list of all db commands',
   kind: 'diagnostic',
   noAuth: true,
-  run() {
+  run(ctx) {
     const commands: Document = {};
     for (const def of allCommands()) {
+      // Test commands exist only with enableTestCommands, as on mongod.
+      if (def.testOnly && !ctx.instance.config.enableTestCommands) continue;
       const secondary = secondaryAllowed(def);
       const entry: Document = {
         help: def.help,

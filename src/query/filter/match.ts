@@ -134,7 +134,7 @@ export function makeComparisonTest(op: ComparisonOperator, rhs: BsonValue): Valu
       return v !== null && typeof v === 'object' && (v as { _bsontype?: string })._bsontype === 'BSONSymbol' && v.value === rhs;
     };
   }
-  return (v) => {
+  const generic: ValueTest = (v) => {
     const t = typeNameOf(v);
     const c = canonicalTypeOrder(t);
     if (c !== rc) {
@@ -161,6 +161,31 @@ export function makeComparisonTest(op: ComparisonOperator, rhs: BsonValue): Valu
         return cmp > 0;
       default:
         return cmp >= 0;
+    }
+  };
+  if (rt !== 'int' && rt !== 'double') return generic;
+  // Fast path for the common case, int32/double against int32/double: plain JS numbers, exact.
+  const r = toJsNumber(rhs);
+  return (v) => {
+    let n: number;
+    if (typeof v === 'number') n = v;
+    else if (v !== null && typeof v === 'object') {
+      const bt = (v as { _bsontype?: string })._bsontype;
+      if (bt !== 'Int32' && bt !== 'Double') return generic(v);
+      n = (v as { value: number }).value;
+    } else return generic(v);
+    if (n !== n || rhsNaN) return eqLike && n !== n && rhsNaN;
+    switch (op) {
+      case '$eq':
+        return n === r;
+      case '$lt':
+        return n < r;
+      case '$lte':
+        return n <= r;
+      case '$gt':
+        return n > r;
+      default:
+        return n >= r;
     }
   };
 }
