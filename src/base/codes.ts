@@ -75,6 +75,7 @@ export const ErrorCodes = {
   InvalidPipelineOperator: 168,
   CannotIndexParallelArrays: 171,
   AmbiguousIndexKeyPattern: 181,
+  QueryFeatureNotAllowed: 224,
   QueryPlanKilled: 175,
   ClientMetadataCannotBeMutated: 186,
   PrimarySteppedDown: 189,
@@ -141,8 +142,14 @@ export const ErrorCodes = {
 export type CodeName = keyof typeof ErrorCodes;
 export type ErrorCode = (typeof ErrorCodes)[CodeName];
 
+/**
+ * Codes Dossier names for its own readability but mongod reports as "Location<code>": the IDL
+ * parser's errors are plain assertion ids in mongod, not entries of error_codes.yml.
+ */
+const REPORTED_AS_LOCATION: ReadonlySet<number> = new Set([ErrorCodes.IDLDuplicateField, ErrorCodes.IDLFailedToParse, ErrorCodes.IDLUnknownField]);
+
 const namesByCode = new Map<number, CodeName>();
-for (const [name, code] of Object.entries(ErrorCodes)) namesByCode.set(code, name as CodeName);
+for (const [name, code] of Object.entries(ErrorCodes)) if (!REPORTED_AS_LOCATION.has(code)) namesByCode.set(code, name as CodeName);
 
 /** The codeName mongod sends for a code; mongod calls unnamed codes "Location<code>". */
 export function codeNameOf(code: number): string {

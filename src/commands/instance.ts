@@ -46,6 +46,9 @@ export interface OperationRecord {
   killed: boolean;
 }
 
+/** mongod's RamLog holds the newest 1024 lines. */
+export const RAM_LOG_LINES_MAX = 1024;
+
 export type OpCounters = { insert: number; query: number; update: number; delete: number; getmore: number; command: number };
 
 export class Instance {
@@ -62,7 +65,12 @@ export class Instance {
   totalConnectionsCreated = 0;
   readonly operations = new Map<number, OperationRecord>();
   private nextOpId = 1;
+  /** The newest log lines, for getLog (mongod's RamLog keeps 1024). */
   readonly logLines: string[] = [];
+  totalLogLinesWritten = 0;
+  /** The set's id, made at initiation as mongod does (kept in local.system.replset there). */
+  readonly replicaSetId: ObjectId;
+  readonly log: Logger;
   private closed = false;
   readonly ttlMonitor: TtlMonitor;
 
@@ -70,11 +78,16 @@ export class Instance {
     readonly config: InstanceConfig,
     readonly clock: Clock,
     readonly random: RandomSource,
-    readonly log: Logger,
+    log: Logger,
     startupParameters: Record<string, unknown> = {},
   ) {
     this.startedAtMs = clock.nowMs();
     this.processId = new ObjectId();
+    this.log = this.teeToRamLog(log);
+    const idBytes = Buffer.alloc(12);
+    idBytes.writeUInt32BE(Math.floor(this.startedAtMs / 1000) >>> 0, 0);
+    Buffer.from(random.bytes(8)).copy(idBytes, 4);
+    this.replicaSetId = new ObjectId(idBytes);
     this.parameters = new Parameters(startupParameters as Document);
     this.hlc = new HybridLogicalClock(clock);
     this.engine = new StorageEngine(this.hlc, clock);
@@ -84,6 +97,22 @@ export class Instance {
     });
     this.ttlMonitor = new TtlMonitor(this);
     this.ttlMonitor.start();
+  }
+
+  /** Every log call also lands in the in-memory log getLog reads, as one JSON line. */
+  private teeToRamLog(inner: Logger): Logger {
+    const record = (severity: string, obj: object, msg?: string): void => {
+      const attr = Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, v instanceof Error ? v.message : v]));
+      this.logLines.push(JSON.stringify({ t: { $date: new Date(this.clock.nowMs()).toISOString() }, s: severity, c: 'DOSSIER', msg: msg ?? '', attr }));
+      if (this.logLines.length > RAM_LOG_LINES_MAX) this.logLines.shift();
+      this.totalLogLinesWritten++;
+    };
+    return {
+      info: (o, m) => (record('I', o, m), inner.info(o, m)),
+      warn: (o, m) => (record('W', o, m), inner.warn(o, m)),
+      error: (o, m) => (record('E', o, m), inner.error(o, m)),
+      debug: (o, m) => inner.debug(o, m),
+    };
   }
 
   get isClosed(): boolean {

@@ -65,6 +65,13 @@ export class Parameters {
     return toJsNumber(this.get(name));
   }
 
+  /** Whether mongod lets this parameter change at runtime (setParameter) and at startup. */
+  settableAt(name: string): { runtime: boolean; startup: boolean } {
+    const def = DEFINITIONS[name];
+    if (!def) fail('InvalidOptions', `no option found to get: ${name}`);
+    return { runtime: def.runtime, startup: def.startup };
+  }
+
   names(): string[] {
     return Object.keys(DEFINITIONS).sort();
   }

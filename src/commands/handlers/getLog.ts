@@ -25,7 +25,7 @@ export const getLogCommand: CommandDefinition = {
     if (v === '*') return { names: [...LOG_NAMES] };
     if (v === 'global') {
       const lines = ctx.instance.logLines;
-      return { totalLinesWritten: lines.length, log: lines.slice(-RAM_LOG_LINES_MAX) };
+      return { totalLinesWritten: ctx.instance.totalLogLinesWritten, log: lines.slice(-RAM_LOG_LINES_MAX) };
     }
     if (v === 'startupWarnings') return { totalLinesWritten: 0, log: [] };
     return fail('OperationFailed', `No log named '${v}'`);

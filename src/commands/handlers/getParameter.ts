@@ -40,21 +40,8 @@ function parseOptions(first: BsonValue): GetParameterOptions {
   };
 }
 
-/**
- * Whether a parameter may be set at runtime / at startup. `Parameters` does not expose its
- * definitions, so this asks it to set the parameter to its current value, which changes nothing
- * and fails exactly when that kind of setting is not allowed.
- */
 export function settability(params: Parameters, name: string): { runtime: boolean; startup: boolean } {
-  const probe = (when: 'runtime' | 'startup'): boolean => {
-    try {
-      params.set(name, params.get(name), when);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  return { runtime: probe('runtime'), startup: probe('startup') };
+  return params.settableAt(name);
 }
 
 export const getParameterCommand: CommandDefinition = {

@@ -13,23 +13,8 @@ import type { CommandDefinition } from '../types.js';
 export const HEARTBEAT_INTERVAL_MILLIS = 2000;
 export const ELECTION_TIMEOUT_MILLIS = 10_000;
 
-const replicaSetIds = new WeakMap<Instance, ObjectId>();
-
-/**
- * The set's replicaSetId: fixed for the life of the instance. mongod makes it at initiation and
- * keeps it in local.system.replset; Dossier has no persisted config yet, so it is made on first
- * use, like an ObjectId: the start time in seconds, then random bytes (from the platform seam).
- */
 export function replicaSetIdOf(instance: Instance): ObjectId {
-  let id = replicaSetIds.get(instance);
-  if (!id) {
-    const bytes = Buffer.alloc(12);
-    bytes.writeUInt32BE(Math.floor(instance.startedAtMs / 1000) >>> 0, 0);
-    Buffer.from(instance.random.bytes(8)).copy(bytes, 4);
-    id = new ObjectId(bytes);
-    replicaSetIds.set(instance, id);
-  }
-  return id;
+  return instance.replicaSetId;
 }
 
 /** The member's optime: the newest commit, in the single term Dossier has. */
