@@ -18,7 +18,11 @@ export interface ClientCursor {
   /** The snapshot the source reads; released when the cursor ends. */
   readonly txn: StorageTxn | undefined;
   readonly lsid: Document | undefined;
+  /** The session catalog key of `lsid`. */
+  readonly sessionKey: string | undefined;
   readonly txnNumber: bigint | undefined;
+  /** Opened by a statement of a multi-document transaction: it reads that transaction's snapshot and dies with it. */
+  readonly inTransaction: boolean;
   readonly connectionId: number;
   readonly tailable: boolean;
   readonly awaitData: boolean;
@@ -128,7 +132,8 @@ export class CursorManager {
     const c = this.cursors.get(id);
     if (!c) return false;
     this.cursors.delete(id);
-    if (c.txn?.isActive) this.engine.abort(c.txn);
+    // A transaction's cursor reads the transaction's storage txn: ending it is the session's job.
+    if (c.txn?.isActive && !c.inTransaction) this.engine.abort(c.txn);
     c.source.return?.();
     return true;
   }

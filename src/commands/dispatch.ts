@@ -1,14 +1,20 @@
 /**
  * The shared pipeline every command goes through: look the command up, check where it may run,
- * parse the generic arguments, gossip cluster time, run the handler, and turn the result or the
- * error into mongod's reply shape with operationTime and $clusterTime.
+ * parse the generic arguments, gossip cluster time, check the session out and move its
+ * transaction state, apply the read concern, run the handler, wait for the write concern, and
+ * turn the result or the error into mongod's reply (error labels, operationTime, $clusterTime).
  */
 import { DossierError, ErrorCodes, fail } from '../base/index.js';
-import { Binary, Double, Long, typeNameOf, type Document } from '../bson/index.js';
+import { Binary, Double, Long, toJsNumber, typeNameOf, type Document } from '../bson/index.js';
+import { errorLabelsFor, type Session } from '../sessions/index.js';
 import { timestampOf, tsKeyOf } from '../time/index.js';
 import { lookupCommand } from './registry.js';
-import { parseGenericArguments } from './generic.js';
+import { parseGenericArguments, type GenericArguments } from './generic.js';
 import { errorReply, toDossierError } from './replies.js';
+import { recordCommandUsage } from './usage-log.js';
+import { beginOrContinue, checkOutSession, isCommitOrAbort, transactionOf, validateSessionArguments, type SessionInfo } from './session-support.js';
+import { readTimestampFor, validateReadConcern } from './read-concern.js';
+import { validateWriteConcern, waitForWriteConcern } from './write-concern.js';
 import type { Instance } from './instance.js';
 import type { ConnectionInfo } from './connection.js';
 import type { CommandContext, CommandDefinition } from './types.js';
@@ -42,38 +48,119 @@ function namespaceOf(def: CommandDefinition, db: string, body: Document): string
   return typeof target === 'string' && def.kind !== 'admin' ? `${db}.${target}` : `${db}.$cmd`;
 }
 
+/** What the error-label rules need to know about the request, gathered as far as parsing got. */
+interface RequestFacts {
+  name: string;
+  generic: GenericArguments | undefined;
+  lastCommitBefore: number;
+}
+
 export async function dispatchCommand(instance: Instance, connection: ConnectionInfo, db: string, body: Document): Promise<DispatchResult> {
   let def: CommandDefinition | undefined;
+  const facts: RequestFacts = { name: '', generic: undefined, lastCommitBefore: instance.engine.lastCommitTs };
   try {
     instance.assertOpen();
     const name = commandName(body);
+    facts.name = name;
     def = lookupCommand(name);
     if (!def || (def.testOnly && !instance.config.enableTestCommands)) fail('CommandNotFound', `no such command: '${name}'`);
+    facts.name = def.name;
     if (typeNameOf(db) !== 'string' || db.length === 0) fail('InvalidNamespace', `Invalid database name: '${String(db)}'`);
     if (def.adminOnly && db !== 'admin') fail('Unauthorized', `${def.name} may only be run against the admin database.`);
     countCommand(instance, def);
     const generic = parseGenericArguments(body, db);
+    facts.generic = generic;
     const ct = generic.$clusterTime?.clusterTime;
     if (ct !== undefined && typeNameOf(ct) === 'timestamp') instance.hlc.observe(tsKeyOf(ct));
-    if (generic.autocommit === false || generic.startTransaction === true) {
-      fail('IllegalOperation', 'Multi-document transactions are not supported by this Dossier build yet');
-    }
-    if (generic.txnNumber !== undefined && generic.lsid === undefined) {
-      fail('InvalidOptions', 'Transaction number requires a sessionId to be specified');
-    }
-    const op = instance.beginOperation(connection, db, body, def.kind === 'write' ? def.name : 'command', namespaceOf(def, db, body));
+    validateSessionArguments(def, generic);
+    validateWriteConcern(def, generic.writeConcern);
+    const session = await checkOutSession(instance, generic);
     try {
-      const ctx: CommandContext = { instance, connection, db, body, generic, opId: op.opid, killed: () => op.killed };
-      const result = await def.run(ctx);
-      return { reply: { ...result, ok: OK, ...clusterTimeFields(instance) } };
+      return await runInSession(instance, connection, db, body, def, generic, session);
     } finally {
-      instance.endOperation(op);
+      session?.checkIn(instance.clock.nowMs());
     }
   } catch (e) {
     const err = toDossierError(e);
+    if (def) recordCommandUsage(def.name, body, false, err.code);
     if (err.code === ErrorCodes.InternalError) instance.log.error({ err: e, command: def?.name }, 'command failed with an internal error');
-    return { reply: { ...errorReply(err), ...clusterTimeFields(instance) } };
+    const reply = { ...errorReply(err), ...clusterTimeFields(instance) };
+    applyLabels(instance, reply, facts, err.code, undefined, err);
+    return { reply };
   }
+}
+
+async function runInSession(
+  instance: Instance,
+  connection: ConnectionInfo,
+  db: string,
+  body: Document,
+  def: CommandDefinition,
+  generic: GenericArguments,
+  session: Session | undefined,
+): Promise<DispatchResult> {
+  const info: SessionInfo = beginOrContinue(instance, def, db, generic, session);
+  const statement = info.inTransaction && !isCommitOrAbort(def.name);
+  validateReadConcern(def, generic.readConcern, info.inTransaction);
+  const snapshotRead = !info.inTransaction && generic.readConcern?.level === 'snapshot';
+  const readTimestamp = info.inTransaction ? undefined : readTimestampFor(instance, generic.readConcern, false);
+  const op = instance.beginOperation(connection, db, body, def.kind === 'write' ? def.name : 'command', namespaceOf(def, db, body));
+  try {
+    const ctx: CommandContext = {
+      instance,
+      connection,
+      db,
+      body,
+      generic,
+      opId: op.opid,
+      killed: () => op.killed,
+      session,
+      txnNumber: info.txnNumber,
+      inTransaction: info.inTransaction,
+      transaction: transactionOf(info),
+      retryableWrite: info.retryableWrite,
+      readTimestamp,
+      snapshotRead,
+    };
+    let result: Document;
+    try {
+      result = await def.run(ctx);
+    } catch (e) {
+      // Any failed statement aborts its transaction, as mongod does; later statements and the
+      // commit then answer NoSuchTransaction.
+      if (statement) session!.abortOpenTransaction(instance.engine, `a ${def.name} statement failed`);
+      throw e;
+    }
+    if (statement) session!.statementsRun++;
+    recordCommandUsage(def.name, body, true, undefined);
+    const writeConcernError = statement ? undefined : await waitForWriteConcern(instance, generic.writeConcern, instance.engine.lastCommitTs);
+    const reply: Document = { ...result, ok: OK, ...clusterTimeFields(instance) };
+    if (writeConcernError) {
+      reply.writeConcernError = writeConcernError;
+      applyLabels(instance, reply, { name: def.name, generic, lastCommitBefore: instance.engine.lastCommitTs }, undefined, toJsNumber(writeConcernError.code), undefined);
+    }
+    return { reply };
+  } finally {
+    instance.endOperation(op);
+  }
+}
+
+/** Adds errorLabels by mongod's rules, unless the error carries labels set by a fail point. */
+function applyLabels(instance: Instance, reply: Document, facts: RequestFacts, code: number | undefined, writeConcernCode: number | undefined, err: DossierError | undefined): void {
+  if (err && err.errorLabels.length > 0) {
+    reply.errorLabels = [...err.errorLabels];
+    return;
+  }
+  const labels = errorLabelsFor({
+    commandName: facts.name,
+    hasTxnNumber: facts.generic?.txnNumber !== undefined,
+    hasAutocommit: facts.generic?.autocommit !== undefined,
+    code,
+    writeConcernCode,
+    noWritesPerformed: instance.engine.lastCommitTs === facts.lastCommitBefore,
+  });
+  if (labels.length > 0) reply.errorLabels = labels;
+  else delete reply.errorLabels;
 }
 
 function countCommand(instance: Instance, def: CommandDefinition): void {

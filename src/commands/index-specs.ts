@@ -69,7 +69,7 @@ export function normalizeIndexSpec(raw: BsonValue): IndexSpec {
         if (t !== 'int' && t !== 'long' && t !== 'double' && t !== 'decimal') specError(raw, `TTL index 'expireAfterSeconds' option must be numeric, but received a type of '${t}'`, 67);
         const n = toJsNumber(v);
         if (!Number.isFinite(n) || n < 0 || n > 2147483647) specError(raw, `TTL index 'expireAfterSeconds' option must be within an acceptable range, try a lower number`, 67);
-        if (keyFields.length > 1) specError(raw, 'TTL indexes are single-field indexes, compound indexes do not support TTL', 67);
+        if (keyFields.length > 1) fail('CannotCreateIndex', `TTL indexes are single-field indexes, compound indexes do not support TTL. Index spec: ${formatDocument(raw)}`);
         spec.expireAfterSeconds = Math.trunc(n);
         break;
       }

@@ -5,7 +5,7 @@
  */
 import { ErrorCodes, fail } from '../base/index.js';
 import { Long, ObjectId, type Document } from '../bson/index.js';
-import type { Clock, RandomSource } from '../platform/index.js';
+import type { Clock, RandomSource, Timer } from '../platform/index.js';
 import { HybridLogicalClock } from '../time/index.js';
 import { StorageEngine, type Collection } from '../storage/index.js';
 import { CursorManager } from './cursors.js';
@@ -14,6 +14,7 @@ import { validateCollectionName } from './namespaces.js';
 import type { ConnectionInfo } from './connection.js';
 import { buildCollectionHooks } from './validation.js';
 import { TtlMonitor } from './ttl.js';
+import { SessionCatalog } from '../sessions/index.js';
 
 export interface InstanceConfig {
   /** "host:port" clients reach this member at: hello's `me`, `primary` and `hosts`. */
@@ -46,6 +47,9 @@ export interface OperationRecord {
   killed: boolean;
 }
 
+/** Records pruned of old versions each second, as the history window moves. */
+const HISTORY_SWEEP_PER_TICK = 10_000;
+
 /** mongod's RamLog holds the newest 1024 lines. */
 export const RAM_LOG_LINES_MAX = 1024;
 
@@ -73,6 +77,8 @@ export class Instance {
   readonly log: Logger;
   private closed = false;
   readonly ttlMonitor: TtlMonitor;
+  readonly sessions: SessionCatalog;
+  private historySweeper: Timer | undefined;
 
   constructor(
     readonly config: InstanceConfig,
@@ -97,6 +103,24 @@ export class Instance {
     });
     this.ttlMonitor = new TtlMonitor(this);
     this.ttlMonitor.start();
+    this.engine.historyWindowSeconds = this.parameters.getNumber('minSnapshotHistoryWindowInSeconds');
+    this.sessions = new SessionCatalog(this.engine, clock, {
+      maxSessions: () => this.parameters.getNumber('maxSessions'),
+      sessionTimeoutMinutes: () => this.parameters.getNumber('localLogicalSessionTimeoutMinutes'),
+      transactionLifetimeSeconds: () => this.parameters.getNumber('transactionLifetimeLimitSeconds'),
+      onSessionKilled: (session) => this.cursors.killWhere((c) => c.lsid !== undefined && c.sessionKey === session.key),
+      onTransactionEnd: (session) => void this.cursors.killWhere((c) => session.transactionCursors.has(c.id)),
+      onTransactionExpired: (session) => {
+        this.log.info({ lsid: session.key, txnNumber: String(session.activeTxnNumber) }, 'Aborting transaction because it has been running for longer than \'transactionLifetimeLimitSeconds\'');
+      },
+    });
+    this.sessions.start();
+    const sweep = (): void => {
+      this.engine.historyWindowSeconds = this.parameters.getNumber('minSnapshotHistoryWindowInSeconds');
+      this.engine.sweepHistory(HISTORY_SWEEP_PER_TICK);
+      this.historySweeper = clock.setTimer(1000, sweep);
+    };
+    this.historySweeper = clock.setTimer(1000, sweep);
   }
 
   /** Every log call also lands in the in-memory log getLog reads, as one JSON line. */
@@ -171,6 +195,8 @@ export class Instance {
     if (this.closed) return;
     this.closed = true;
     this.ttlMonitor.stop();
+    this.historySweeper?.cancel();
+    this.sessions.stop();
     this.cursors.close();
     this.notifyTopologyListeners();
   }

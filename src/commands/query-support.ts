@@ -5,6 +5,7 @@
 import { fail, failLocation } from '../base/index.js';
 import { isDocument, typeNameOf, type BsonValue, type Document } from '../bson/index.js';
 import type { Collection, StorageTxn } from '../storage/index.js';
+import { timestampOf } from '../time/index.js';
 import { matches, parseFilter, type FilterNode } from '../query/filter/index.js';
 import { parseSort, type SortSpec } from '../query/sort.js';
 import { parseHint, planQuery, type Hint, type PlannedQuery } from '../query/planner.js';
@@ -83,6 +84,7 @@ export function cursorReply(ctx: CommandContext, o: CursorReplyOptions): Documen
   const state = { peeked: undefined as Document | undefined };
   const { batch, exhausted } = CursorManager.readBatch(o.source, o.batchSize, state);
   let id = 0n;
+  const ownsTxn = o.txn !== undefined && o.txn !== ctx.transaction;
   if (!exhausted && !o.singleBatch) {
     const cursor = ctx.instance.cursors.register(
       {
@@ -90,7 +92,9 @@ export function cursorReply(ctx: CommandContext, o: CursorReplyOptions): Documen
         source: o.source,
         txn: o.txn,
         lsid: ctx.generic.lsid,
-        txnNumber: undefined,
+        sessionKey: ctx.session?.key,
+        txnNumber: ctx.txnNumber,
+        inTransaction: ctx.inTransaction,
         connectionId: ctx.connection.id,
         tailable: o.tailable === true,
         awaitData: o.awaitData === true,
@@ -102,11 +106,28 @@ export function cursorReply(ctx: CommandContext, o: CursorReplyOptions): Documen
     );
     cursor.nReturned = batch.length;
     id = cursor.id;
+    if (ctx.inTransaction) ctx.session?.transactionCursors.add(id);
   } else {
     o.source.return?.(undefined);
-    if (o.txn?.isActive) ctx.instance.engine.abort(o.txn);
+    if (ownsTxn && o.txn!.isActive) ctx.instance.engine.abort(o.txn!);
   }
-  return { cursor: { firstBatch: batch, id: cursorIdToLong(id), ns: o.ns } };
+  const cursor: Document = { firstBatch: batch, id: cursorIdToLong(id), ns: o.ns };
+  if (ctx.snapshotRead && o.txn) cursor.atClusterTime = timestampOf(o.txn.readTs);
+  return { cursor };
+}
+
+/**
+ * The storage transaction a read runs in: the multi-document transaction's own, or a fresh
+ * snapshot at the read concern's timestamp that the caller owns (and must end, or hand to a cursor).
+ */
+export function readTransaction(ctx: CommandContext): { txn: StorageTxn; owned: boolean } {
+  if (ctx.transaction) return { txn: ctx.transaction, owned: false };
+  return { txn: ctx.instance.engine.begin(ctx.readTimestamp), owned: true };
+}
+
+/** Ends a read transaction obtained from readTransaction, if the caller owns it. */
+export function endRead(ctx: CommandContext, read: { txn: StorageTxn; owned: boolean }): void {
+  if (read.owned && read.txn.isActive) ctx.instance.engine.abort(read.txn);
 }
 
 export function collectionOrUndefined(ctx: CommandContext, name: string): Collection | undefined {

@@ -16,18 +16,26 @@ export function checkWritableNamespace(db: string, coll: string): void {
 
 /**
  * Runs each statement; an error becomes a writeErrors entry. Ordered batches stop at the first
- * error, unordered ones go on. Returns the entries (empty when all succeeded).
+ * error, unordered ones go on. Inside a multi-document transaction the first error fails the
+ * whole command instead (and with it the transaction), as mongod does. Returns the entries.
  */
-export function runStatements<T>(statements: T[], ordered: boolean, run: (stmt: T, index: number) => void): Document[] {
+export async function runStatements<T>(statements: T[], ordered: boolean, inTransaction: boolean, run: (stmt: T, index: number) => Promise<void>): Promise<Document[]> {
   const writeErrors: Document[] = [];
   for (let i = 0; i < statements.length; i++) {
     try {
-      run(statements[i]!, i);
+      await run(statements[i]!, i);
     } catch (e) {
+      if (inTransaction) throw e;
       const err: DossierError = toDossierError(e);
       writeErrors.push(writeErrorEntry(i, err));
       if (ordered) break;
     }
   }
   return writeErrors;
+}
+
+/** mongod lists the statements a retryable write answered from its history. */
+export function withRetriedStmtIds(reply: Document, retried: number[]): Document {
+  if (retried.length > 0) reply.retriedStmtIds = retried;
+  return reply;
 }

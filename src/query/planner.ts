@@ -46,20 +46,29 @@ function boundsOf(index: IndexState, filter: FilterNode): KeyInterval[][] | null
   return indexBounds(filter, index.spec.key, { multikeyPaths: index.multikeyPaths }) as KeyInterval[][] | null;
 }
 
-/** An index yields the sort when the sort is a prefix of its key pattern (or its exact reverse) and no sorted field is multikey. */
-function sortDirectionFrom(index: IndexState, sort: SortSpec | undefined): 1 | -1 | 0 {
+/**
+ * An index yields the sort when, skipping key fields the bounds pin to one value, the sort fields
+ * follow the key pattern in order, all forward or all reversed, and no sorted field is multikey.
+ * A sort field pinned to one value constrains no direction ({a: 5} sorted by {a: -1, b: 1} on
+ * {a: 1, b: 1} is a forward scan), as mongod drops such fields from the sort.
+ */
+function sortDirectionFrom(index: IndexState, sort: SortSpec | undefined, bounds: KeyInterval[][] | null): 1 | -1 | 0 {
   if (!sort || sort.length === 0) return 0;
-  if (sort.length > index.fields.length) return 0;
+  const pinned = (i: number): boolean => bounds !== null && bounds[i]!.length === 1 && isPoint(bounds[i]![0]!);
   let dir: 1 | -1 | 0 = 0;
-  for (let i = 0; i < sort.length; i++) {
-    const f = index.fields[i]!;
-    const s = sort[i]!;
-    if (s.path !== f.path || index.multikeyPaths.has(f.path)) return 0;
-    const d = s.direction === f.direction ? 1 : -1;
-    if (dir === 0) dir = d;
-    else if (dir !== d) return 0;
+  let i = 0;
+  for (const s of sort) {
+    while (i < index.fields.length && index.fields[i]!.path !== s.path && pinned(i)) i++;
+    const f = index.fields[i];
+    if (!f || f.path !== s.path || index.multikeyPaths.has(f.path)) return 0;
+    if (!pinned(i)) {
+      const d = s.direction === f.direction ? 1 : -1;
+      if (dir === 0) dir = d;
+      else if (dir !== d) return 0;
+    }
+    i++;
   }
-  return dir;
+  return dir === 0 ? 1 : dir;
 }
 
 /** Whether a sparse index may answer: it lacks the documents missing the field, so the bounds must exclude null. */
@@ -70,6 +79,8 @@ function sparseUsable(index: IndexState, bounds: KeyInterval[][]): boolean {
 
 function findHintedIndex(coll: Collection, hint: { indexName: string } | { keyPattern: Document }): IndexState {
   for (const index of coll.indexes.values()) {
+    // A hidden index cannot be hinted, as in mongod.
+    if (index.spec.hidden === true) continue;
     if ('indexName' in hint ? index.name === hint.indexName : compareValues(index.spec.key, hint.keyPattern) === 0) return index;
   }
   return fail('BadValue', 'hint provided does not correspond to an existing index');
@@ -80,8 +91,9 @@ export function planQuery(coll: Collection | undefined, filter: FilterNode, filt
   if (hint && '$natural' in hint) return { plan: { stage: 'COLLSCAN', direction: hint.$natural }, sortProvided: !sort || sort.length === 0 };
   if (hint) {
     const index = findHintedIndex(coll, hint);
-    const dir = sortDirectionFrom(index, sort);
-    return { plan: { stage: 'IXSCAN', index, bounds: boundsOf(index, filter) ?? fullBounds(index), direction: dir === -1 ? -1 : 1 }, sortProvided: !sort || sort.length === 0 || dir !== 0 };
+    const bounds = boundsOf(index, filter);
+    const dir = sortDirectionFrom(index, sort, bounds);
+    return { plan: { stage: 'IXSCAN', index, bounds: bounds ?? fullBounds(index), direction: dir === -1 ? -1 : 1 }, sortProvided: !sort || sort.length === 0 || dir !== 0 };
   }
   const idOnly = Object.keys(filterDoc).length === 1 ? filterDoc._id : undefined;
   if (idOnly !== undefined && coll.idIndex && isIdHackValue(idOnly)) return { plan: { stage: 'IDHACK', id: idOnly }, sortProvided: true };
@@ -90,7 +102,7 @@ export function planQuery(coll: Collection | undefined, filter: FilterNode, filt
   for (const index of coll.indexes.values()) {
     if (index.spec.hidden === true || index.partialFilter) continue;
     const bounds = boundsOf(index, filter);
-    const dir = sortDirectionFrom(index, sort);
+    const dir = sortDirectionFrom(index, sort, bounds);
     if (!bounds && dir === 0) continue;
     const b = bounds ?? fullBounds(index);
     if (!sparseUsable(index, b)) continue;
@@ -131,9 +143,15 @@ export function explainPlan(plan: Plan): Document {
     case 'COLLSCAN':
       return { stage: 'COLLSCAN', direction: plan.direction === 1 ? 'forward' : 'backward' };
     case 'IXSCAN': {
+      // mongod lists each field's intervals in scan order: high to low (each written high first)
+      // for a descending field scanned forward or an ascending one scanned backward.
       const indexBoundsDoc: Document = {};
       plan.index.fields.forEach((f, i) => {
-        indexBoundsDoc[f.path] = plan.bounds[i]!.map(intervalToString);
+        const list = plan.bounds[i]!;
+        indexBoundsDoc[f.path] =
+          f.direction * plan.direction === 1
+            ? list.map(intervalToString)
+            : [...list].reverse().map((iv) => intervalToString({ low: iv.high, lowInclusive: iv.highInclusive, high: iv.low, highInclusive: iv.lowInclusive }));
       });
       return {
         stage: 'FETCH',

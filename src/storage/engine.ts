@@ -9,7 +9,7 @@
 import type { Clock } from '../platform/index.js';
 import { Collection, IndexState, RecordChain, type CollectionOptions, type IndexSpec, type RecordId } from './collection.js';
 import { StorageTxn, type WriteOp } from './txn.js';
-import { Long, documentSize, dossierError, fail, formatDocument, timestampOf, UUID, type Document, type HybridLogicalClock, type TsKey, DossierError, ErrorCodes } from './deps.js';
+import { Long, documentSize, dossierError, fail, formatDocument, timestampOf, tsKeyOf, Timestamp, UUID, type Document, type HybridLogicalClock, type TsKey, DossierError, ErrorCodes } from './deps.js';
 import { compareKeys } from './keys.js';
 
 export const OPLOG_NS = { db: 'local', name: 'oplog.rs' } as const;
@@ -17,8 +17,24 @@ export const OPLOG_NS = { db: 'local', name: 'oplog.rs' } as const;
 export const OPLOG_SIZE_DEFAULT_BYTES = 192 * 1024 * 1024;
 /** Term of the single-node replica set until elections exist. */
 export const CURRENT_TERM = 1;
+/** Records with old versions pruned per commit, so history shrinks as the window moves without a long pause. */
+const HISTORY_SWEEP_PER_COMMIT = 8;
 
 export type OplogFields = Document;
+
+export interface CommitOptions {
+  /** Fields every oplog entry of this commit carries (lsid, txnNumber, stmtId, prevOpTime). */
+  oplogFields?: OplogFields;
+  /** A multi-document transaction: one applyOps entry (a chain of partialTxn entries when large). */
+  asTransaction?: boolean;
+  /** Bookkeeping writes mongod does not replicate (config.transactions): no oplog entry. */
+  unreplicated?: boolean;
+}
+
+/** An applyOps entry stays under the 16 MiB document limit; larger transactions become a chain. */
+export const APPLY_OPS_ENTRY_MAX_BYTES = 16 * 1024 * 1024 - 64 * 1024;
+/** minSnapshotHistoryWindowInSeconds: how far back atClusterTime reads may go. */
+export const SNAPSHOT_HISTORY_WINDOW_DEFAULT_SECONDS = 300;
 
 export type CatalogOp = { ns: string; o: Document; o2?: Document; ui?: UUID };
 
@@ -31,6 +47,8 @@ export class StorageEngine {
   private readonly oplogSizes = new Map<RecordId, number>();
   readonly oplog: Collection;
   oplogSizeMaxBytes: number;
+  /** Versions younger than this many seconds are kept for atClusterTime reads. */
+  historyWindowSeconds = SNAPSHOT_HISTORY_WINDOW_DEFAULT_SECONDS;
 
   constructor(
     readonly hlc: HybridLogicalClock,
@@ -172,31 +190,86 @@ export class StorageEngine {
    * Publishes `txn`'s writes at one new timestamp and appends their oplog entries; a transaction
    * without writes just ends. Returns the commit timestamp, or null for a read-only transaction.
    */
-  commit(txn: StorageTxn, oplogFields: OplogFields = {}): TsKey | null {
+  commit(txn: StorageTxn, options: CommitOptions = {}): TsKey | null {
     if (!txn.hasWrites) {
       txn.finish('committed');
       return null;
     }
     const ts = this.hlc.tick();
-    const entries = txn.ops.map((w) => oplogEntryOf(w));
+    const ops = txn.ops.map((w) => oplogEntryOf(w));
     const touched = [...txn.touched.entries()];
     txn.finish('committed', ts);
     this.lastCommit = ts;
-    this.appendOplog(entries, ts, oplogFields);
+    if (!options.unreplicated) {
+      if (options.asTransaction) this.appendTransactionOplog(ops, ts, options.oplogFields ?? {});
+      else this.appendOplog(ops, ts, options.oplogFields ?? {});
+    }
     const oldest = this.oldestReadTs();
     for (const [chain, t] of touched) this.prune(t.coll, t.rid, chain, oldest);
+    this.sweepHistory(HISTORY_SWEEP_PER_COMMIT);
     return ts;
+  }
+
+  /**
+   * A transaction's oplog: one applyOps command entry, or, past the entry size limit, a chain of
+   * entries marked partialTxn linked by prevOpTime, the last one without the mark. All share the
+   * commit timestamp's position in the oplog, in order.
+   */
+  private appendTransactionOplog(ops: Document[], ts: TsKey, fields: OplogFields): void {
+    const chunks: Document[][] = [[]];
+    let bytes = 0;
+    for (const op of ops) {
+      const size = documentSize(op);
+      if (bytes + size > APPLY_OPS_ENTRY_MAX_BYTES && chunks[chunks.length - 1]!.length > 0) {
+        chunks.push([]);
+        bytes = 0;
+      }
+      chunks[chunks.length - 1]!.push(op);
+      bytes += size;
+    }
+    chunks.forEach((chunk, i) => {
+      const o: Document = { applyOps: chunk };
+      if (i < chunks.length - 1) o.partialTxn = true;
+      else if (chunks.length > 1) o.count = Long.fromNumber(ops.length);
+      this.appendOplog([{ op: 'c', ns: 'admin.$cmd', o }], ts, fields);
+    });
   }
 
   abort(txn: StorageTxn): void {
     if (txn.isActive) txn.finish('aborted');
   }
 
-  /** The oldest snapshot any open reader holds; versions older than what it sees can go. */
+  /**
+   * The oldest snapshot anybody may still read: open readers, and the history window that
+   * atClusterTime reads are promised. Versions older than what it sees can go.
+   */
   oldestReadTs(): TsKey {
-    let oldest = this.lastCommit;
+    let oldest = Math.min(this.lastCommit, this.historyWindowStart());
     for (const t of this.open) if (t.readTs < oldest) oldest = t.readTs;
     return oldest;
+  }
+
+  /** The first timestamp inside the snapshot history window. */
+  historyWindowStart(): TsKey {
+    const secs = Math.floor(this.clock.nowMs() / 1000) - this.historyWindowSeconds;
+    return tsKeyOf(new Timestamp({ t: Math.max(0, secs), i: 0 }));
+  }
+
+  /** Prunes up to `budget` records that still hold old versions (in the order they got them). */
+  sweepHistory(budget: number): void {
+    if (this.withHistory.size === 0) return;
+    const oldest = this.oldestReadTs();
+    const batch: Array<[RecordChain, { coll: Collection; rid: RecordId }]> = [];
+    for (const entry of this.withHistory) {
+      if (batch.length >= budget) break;
+      batch.push(entry);
+    }
+    for (const [chain, t] of batch) this.prune(t.coll, t.rid, chain, oldest);
+  }
+
+  /** Records still holding more than one version, for tests and serverStatus. */
+  get recordsWithHistory(): number {
+    return this.withHistory.size;
   }
 
   get openTransactionCount(): number {
@@ -205,10 +278,7 @@ export class StorageEngine {
 
   private ended(txn: StorageTxn): void {
     this.open.delete(txn);
-    if (this.withHistory.size > 0) {
-      const oldest = this.oldestReadTs();
-      for (const [chain, t] of [...this.withHistory]) this.prune(t.coll, t.rid, chain, oldest);
-    }
+    this.sweepHistory(HISTORY_SWEEP_PER_COMMIT);
   }
 
   private prune(coll: Collection, rid: RecordId, chain: RecordChain, oldest: TsKey): void {
@@ -227,8 +297,11 @@ export class StorageEngine {
       if (coll.records.get(rid) === chain) coll.records.delete(rid);
     }
     if (dropped.length > 0 || gone) coll.reconcileIndexEntries(rid, dropped, gone ? undefined : chain);
-    if (chain.versions.length > 1) this.withHistory.set(chain, { coll, rid });
-    else this.withHistory.delete(chain);
+    if (chain.versions.length > 1) {
+      // Re-inserting moves the record to the back of the sweep order.
+      this.withHistory.delete(chain);
+      this.withHistory.set(chain, { coll, rid });
+    } else this.withHistory.delete(chain);
   }
 
   // ---- oplog ----

@@ -30,10 +30,18 @@ export class StorageTxn {
   readonly touched = new Map<RecordChain, { coll: Collection; rid: RecordId; before: Document | null }>();
   readonly addedEntries: Array<[IndexState, IndexEntry]> = [];
 
+  private endWaiters: Array<() => void> = [];
+
   constructor(
     public readTs: TsKey,
     private readonly onEnd: (txn: StorageTxn) => void,
   ) {}
+
+  /** Resolves once this transaction commits or aborts (a blocked single-statement write waits on it). */
+  whenEnded(): Promise<void> {
+    if (this.state !== 'active') return Promise.resolve();
+    return new Promise((resolve) => this.endWaiters.push(resolve));
+  }
 
   get isActive(): boolean {
     return this.state === 'active';
@@ -171,7 +179,7 @@ export class StorageTxn {
   private claim(coll: Collection, rid: RecordId): RecordChain {
     const chain = coll.records.get(rid);
     if (!chain) throw dossierError('NoSuchKey', `record ${rid} not found in ${coll.ns}`);
-    if (chain.pending && chain.pending.txn !== this) throw writeConflict();
+    if (chain.pending && chain.pending.txn !== this) throw writeConflict(chain.pending.txn);
     const latest = chain.latest();
     if (latest && latest.ts > this.readTs) throw writeConflict();
     if (!chain.pending) this.touched.set(chain, { coll, rid, before: chain.visibleAt(this.readTs) });
@@ -191,7 +199,7 @@ export class StorageTxn {
       const chain = coll.records.get(entry.rid);
       if (!chain) continue;
       if (chain.pending && chain.pending.txn !== this) {
-        if (index.hasKey(chain.pending.doc, key) || index.hasKey(chain.latest()?.doc ?? null, key)) throw writeConflict();
+        if (index.hasKey(chain.pending.doc, key) || index.hasKey(chain.latest()?.doc ?? null, key)) throw writeConflict(chain.pending.txn);
         continue;
       }
       if (chain.pending && chain.pending.txn === this) {
@@ -232,6 +240,9 @@ export class StorageTxn {
     }
     this.state = state;
     this.onEnd(this);
+    const waiters = this.endWaiters;
+    this.endWaiters = [];
+    for (const w of waiters) w();
   }
 }
 
@@ -250,10 +261,22 @@ export function inInterval(v: BsonValue, iv: KeyInterval): boolean {
   return hi < 0 || (hi === 0 && iv.highInclusive);
 }
 
-export function writeConflict(): DossierError {
-  return new DossierError(ErrorCodes.WriteConflict, 'Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.', {
-    labels: ['TransientTransactionError'],
-  });
+const blockers = new WeakMap<DossierError, StorageTxn>();
+
+/**
+ * WriteConflict, as mongod words it. Labels are the command layer's business (they depend on
+ * whether the write ran in a transaction); the open transaction that holds the record, if any, is
+ * remembered so a single-statement write can wait for it to end and retry, as mongod does.
+ */
+export function writeConflict(blocker?: StorageTxn): DossierError {
+  const e = new DossierError(ErrorCodes.WriteConflict, 'Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.');
+  if (blocker) blockers.set(e, blocker);
+  return e;
+}
+
+/** The open transaction a WriteConflict waited on, if it came from one. */
+export function blockingTransactionOf(e: unknown): StorageTxn | undefined {
+  return e instanceof DossierError ? blockers.get(e) : undefined;
 }
 
 function duplicateKey(coll: Collection, index: IndexState, key: IndexKey): DossierError {

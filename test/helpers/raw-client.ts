@@ -82,3 +82,27 @@ export class RawClient {
     this.socket.destroy();
   }
 }
+
+/**
+ * Sends one command over its own raw connection and returns the reply document, exactly as the
+ * server sent it. Unlike the driver, it sends lsid/txnNumber/autocommit as given.
+ */
+export class RawCommander {
+  private constructor(private readonly client: RawClient) {}
+
+  static async open(port: number): Promise<RawCommander> {
+    return new RawCommander(await RawClient.open(port));
+  }
+
+  async run(db: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const { opMsgCommand } = await import('../unit/wire/frames.js');
+    const r = await this.client.exchange(opMsgCommand({ ...body, $db: db } as never), { timeoutMs: 5000 });
+    const doc = r.replies[0]?.documents[0];
+    if (!doc) throw new Error('no reply');
+    return doc as Record<string, unknown>;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -38,8 +38,13 @@ export const collModCommand: CommandDefinition = {
       if (index.expireAfterSeconds !== undefined) {
         const t = typeNameOf(index.expireAfterSeconds);
         if (!['int', 'long', 'double', 'decimal'].includes(t)) fail('TypeMismatch', `BSON field 'collMod.index.expireAfterSeconds' is the wrong type '${t}', expected types '[long, int, decimal, double]'`);
-        if (target.spec.expireAfterSeconds === undefined) fail('InvalidOptions', 'no expireAfterSeconds field to update');
-        reply.expireAfterSeconds_old = target.spec.expireAfterSeconds;
+        // Since 5.1 mongod turns a non-TTL single-field index into a TTL index here.
+        if (target.spec.expireAfterSeconds === undefined) {
+          if (target.name === '_id_') fail('InvalidOptions', 'the _id field does not support TTL indexes');
+          if (target.fields.length !== 1) fail('InvalidOptions', 'TTL indexes are single-field indexes, compound indexes do not support TTL');
+        } else {
+          reply.expireAfterSeconds_old = target.spec.expireAfterSeconds;
+        }
         reply.expireAfterSeconds_new = Math.trunc(toJsNumber(index.expireAfterSeconds));
         target.spec.expireAfterSeconds = reply.expireAfterSeconds_new;
       }

@@ -7,7 +7,7 @@ import { isDocument, toJsNumber, typeNameOf, type BsonValue } from '../../bson/i
 import { runQuery } from '../../query/executor.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { validateCollectionName } from '../namespaces.js';
-import { compileQuery, rejectCollation } from '../query-support.js';
+import { compileQuery, rejectCollation, endRead, readTransaction } from '../query-support.js';
 import { sortLimit } from '../write-support.js';
 import type { CommandDefinition } from '../types.js';
 
@@ -64,7 +64,8 @@ export const countCommand: CommandDefinition = {
     const { instance } = ctx;
     const coll = instance.getCollection(ctx.db, name);
     const q = compileQuery(coll, query, undefined, hint);
-    const txn = instance.engine.begin();
+    const read = readTransaction(ctx);
+    const txn = read.txn;
     try {
       let n = 0;
       for (const _ of runQuery(txn, coll, q.planned, q.filter, { skip, limit, sortMemoryLimitBytes: sortLimit(instance) })) {
@@ -73,7 +74,7 @@ export const countCommand: CommandDefinition = {
       }
       return { n };
     } finally {
-      instance.engine.abort(txn);
+      endRead(ctx, read);
     }
   },
 };

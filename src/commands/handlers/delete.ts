@@ -1,9 +1,10 @@
 import { fail } from '../../base/index.js';
 import { isDocument, toJsNumber, typeNameOf } from '../../bson/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
-import { autocommit, rejectCollation } from '../query-support.js';
+import { rejectCollation } from '../query-support.js';
+import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
 import { executeDelete } from '../write-support.js';
-import { checkBatchSize, checkWritableNamespace, runStatements } from '../write-batch.js';
+import { checkBatchSize, checkWritableNamespace, runStatements, withRetriedStmtIds } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
 
 const STATEMENT_FIELDS = ['q', 'limit', 'hint', 'collation'];
@@ -13,9 +14,9 @@ export const deleteCommand: CommandDefinition = {
   help: 'Deletes documents matching each statement\'s filter (limit 1: the first; limit 0: all).',
   kind: 'write',
   allowedInTransaction: true,
-  retryable: true,
+  retryableWrite: true,
   options: ['deletes', 'ordered', 'let', 'comment', 'writeConcern'],
-  run(ctx) {
+  async run(ctx) {
     const name = collectionNameArg('delete', ctx.body);
     const args = new CommandArgs('delete', ctx.body);
     args.rejectUnknown(['deletes', 'ordered', 'let']);
@@ -25,7 +26,8 @@ export const deleteCommand: CommandDefinition = {
     const ordered = args.bool('ordered') ?? true;
     const { instance } = ctx;
     let n = 0;
-    const writeErrors = runStatements(deletes, ordered, (raw, i) => {
+    const retried: number[] = [];
+    const writeErrors = await runStatements(deletes, ordered, ctx.inTransaction, async (raw, i) => {
       instance.opcounters.delete++;
       if (!isDocument(raw)) fail('TypeMismatch', `BSON field 'delete.deletes.${i}' is the wrong type '${typeNameOf(raw)}', expected type 'object'`);
       for (const k of Object.keys(raw)) if (!STATEMENT_FIELDS.includes(k)) fail('IDLUnknownField', `BSON field 'delete.deletes.${k}' is an unknown field.`);
@@ -34,9 +36,14 @@ export const deleteCommand: CommandDefinition = {
       const limit = a.required('limit', a.number);
       if (limit !== 0 && limit !== 1) fail('FailedToParse', `The limit field in delete objects must be 0 or 1. Got ${toJsNumber(limit)}`);
       rejectCollation(raw.collation);
-      const coll = instance.getCollection(ctx.db, name);
-      n += autocommit(instance, (txn) => executeDelete(instance, txn, coll, q, limit === 1, raw.hint)).n;
+      const stmtId = stmtIdFor(ctx.body, i);
+      const { result, retried: wasRetried } = await retryableStatement(ctx, stmtId, async () => {
+        const coll = instance.getCollection(ctx.db, name);
+        return { n: (await runWrite(ctx, stmtId, (txn) => executeDelete(instance, txn, coll, q, limit === 1, raw.hint))).n };
+      });
+      if (wasRetried) retried.push(stmtId);
+      n += result.n;
     });
-    return writeErrors.length > 0 ? { n, writeErrors } : { n };
+    return withRetriedStmtIds(writeErrors.length > 0 ? { n, writeErrors } : { n }, retried);
   },
 };

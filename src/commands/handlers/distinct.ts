@@ -12,7 +12,7 @@ import { runQuery } from '../../query/executor.js';
 import { getField } from '../../query/path.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { validateCollectionName } from '../namespaces.js';
-import { compileQuery, rejectCollation } from '../query-support.js';
+import { compileQuery, rejectCollation, endRead, readTransaction } from '../query-support.js';
 import { sortLimit } from '../write-support.js';
 import type { CommandDefinition } from '../types.js';
 
@@ -73,6 +73,7 @@ export const distinctCommand: CommandDefinition = {
   kind: 'read',
   allowedInTransaction: true,
   retryable: true,
+  snapshotReads: true,
   options: [...DISTINCT_FIELDS],
   run(ctx) {
     const name = collectionNameArg('distinct', ctx.body);
@@ -88,7 +89,8 @@ export const distinctCommand: CommandDefinition = {
     const { instance } = ctx;
     const coll = instance.getCollection(ctx.db, name);
     const q = compileQuery(coll, query, undefined, hint);
-    const txn = instance.engine.begin();
+    const read = readTransaction(ctx);
+    const txn = read.txn;
     const values: BsonValue[] = [];
     try {
       const found: BsonValue[] = [];
@@ -98,7 +100,7 @@ export const distinctCommand: CommandDefinition = {
         for (const v of found) insertDistinct(values, v);
       }
     } finally {
-      instance.engine.abort(txn);
+      endRead(ctx, read);
     }
     // mongod checks the reply's size before sending it (distinct too big, 16mb cap).
     if (documentSize({ values }) >= BSON_OBJECT_SIZE_MAX_BYTES) failLocation(17217, 'distinct too big, 16mb cap');

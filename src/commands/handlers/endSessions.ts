@@ -1,12 +1,13 @@
 /**
  * endSessions: the client says it is done with these logical sessions. Every driver sends it when
  * it closes, so it must accept exactly what drivers send and reject malformed input the way
- * mongod's IDL parser does. Ending the sessions themselves (aborting their transactions, killing
- * their cursors) belongs to the session catalog; here the request is validated and acknowledged.
+ * mongod's IDL parser does. Ending a session aborts its open transaction and kills its cursors;
+ * unknown sessions are ignored, as mongod does.
  */
 import { fail, failLocation } from '../../base/index.js';
 import { isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { CommandArgs } from '../args.js';
+import { parseLsid } from '../../sessions/index.js';
 import type { CommandDefinition } from '../types.js';
 
 /** The struct context mongod's parser names in its messages for each array element. */
@@ -53,6 +54,7 @@ export const endSessionsCommand: CommandDefinition = {
   name: 'endSessions',
   help: 'end a set of logical sessions',
   kind: 'session',
+  noAuth: true,
   run(ctx) {
     const v = ctx.body.endSessions;
     if (v === null) failLocation(10065, 'invalid parameter: expected an object (endSessions)');
@@ -62,6 +64,7 @@ export const endSessionsCommand: CommandDefinition = {
       if (!isDocument(e)) fail('TypeMismatch', `BSON field 'endSessions.endSessions.${i}' is the wrong type '${typeNameOf(e)}', expected type 'object'`);
       validateSessionFromClient(e);
     });
+    for (const e of v as Document[]) ctx.instance.sessions.end(parseLsid(e));
     return {};
   },
 };

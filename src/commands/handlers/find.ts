@@ -4,7 +4,7 @@ import { runQuery, newStats } from '../../query/executor.js';
 import { explainPlan } from '../../query/planner.js';
 import { applyProjection, parseProjection } from '../../query/projection/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
-import { compileQuery, cursorReply, matcherFactory, nonNegative, rejectCollation } from '../query-support.js';
+import { compileQuery, cursorReply, endRead, matcherFactory, nonNegative, readTransaction, rejectCollation } from '../query-support.js';
 import { sortLimit } from '../write-support.js';
 import { validateCollectionName } from '../namespaces.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
@@ -74,11 +74,11 @@ export function explainFind(ctx: CommandContext, verbosity: string): Document {
   };
   if (verbosity !== 'queryPlanner') {
     const stats = newStats();
-    const txn = ctx.instance.engine.begin();
+    const read = readTransaction(ctx);
     try {
-      for (const _ of runQuery(txn, coll, q.planned, q.filter, { sort: q.sort, skip: req.skip, limit: req.limit, sortMemoryLimitBytes: sortLimit(ctx.instance), allowDiskUse: req.allowDiskUse }, stats)) void _;
+      for (const _ of runQuery(read.txn, coll, q.planned, q.filter, { sort: q.sort, skip: req.skip, limit: req.limit, sortMemoryLimitBytes: sortLimit(ctx.instance), allowDiskUse: req.allowDiskUse }, stats)) void _;
     } finally {
-      ctx.instance.engine.abort(txn);
+      endRead(ctx, read);
     }
     out.executionStats = { executionSuccess: true, nReturned: stats.nReturned, executionTimeMillis: 0, totalKeysExamined: stats.keysExamined, totalDocsExamined: stats.docsExamined };
   }
@@ -93,6 +93,7 @@ export const findCommand: CommandDefinition = {
   kind: 'read',
   allowedInTransaction: true,
   retryable: true,
+  snapshotReads: true,
   options: [...FIND_FIELDS],
   run(ctx) {
     const req = parseFind(ctx);
@@ -100,7 +101,8 @@ export const findCommand: CommandDefinition = {
     const coll = instance.getCollection(ctx.db, req.collection);
     const q = compileQuery(coll, req.filter, req.sort, req.hint);
     const projection = req.projection && Object.keys(req.projection).length > 0 ? parseProjection(req.projection, { matcherFactory }) : undefined;
-    const txn = instance.engine.begin();
+    const read = readTransaction(ctx);
+    const txn = read.txn;
     const candidates = runQuery(txn, coll, q.planned, q.filter, {
       sort: q.sort,
       skip: req.skip,
@@ -127,7 +129,7 @@ export const findCommand: CommandDefinition = {
         comment: ctx.generic.comment,
       });
     } catch (e) {
-      instance.engine.abort(txn);
+      endRead(ctx, read);
       throw e;
     }
   },

@@ -2,7 +2,8 @@ import { fail } from '../../base/index.js';
 import { isDocument, typeNameOf, type Document } from '../../bson/index.js';
 import { applyProjection, parseProjection } from '../../query/projection/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
-import { autocommit, matcherFactory, rejectCollation } from '../query-support.js';
+import { matcherFactory, rejectCollation } from '../query-support.js';
+import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
 import { executeDelete, executeUpdate, parseUpdateStatement } from '../write-support.js';
 import { checkWritableNamespace } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
@@ -15,9 +16,9 @@ export const findAndModifyCommand: CommandDefinition = {
   help: 'Atomically updates or removes one document and returns it (before or after).',
   kind: 'write',
   allowedInTransaction: true,
-  retryable: true,
+  retryableWrite: true,
   options: FIELDS,
-  run(ctx) {
+  async run(ctx) {
     const name = collectionNameArg(Object.keys(ctx.body)[0]!, ctx.body);
     const a = new CommandArgs('findAndModify', ctx.body);
     a.rejectUnknown(FIELDS);
@@ -42,19 +43,24 @@ export const findAndModifyCommand: CommandDefinition = {
     const projection = fields && Object.keys(fields).length > 0 ? parseProjection(fields, { matcherFactory }) : undefined;
     const project = (d: Document | null): Document | null => (d && projection ? applyProjection(projection, d, {}) : d);
     const { instance } = ctx;
-    if (remove) {
-      instance.opcounters.delete++;
-      const coll = instance.getCollection(ctx.db, name);
-      const out = autocommit(instance, (txn) => executeDelete(instance, txn, coll, query, true, ctx.body.hint, sort));
-      return { lastErrorObject: { n: out.n }, value: project(out.deleted) };
-    }
-    instance.opcounters.update++;
-    const stmt = { q: query, u: update as Document | Document[], upsert, multi: false, arrayFilters, hint: ctx.body.hint, sort, bypassDocumentValidation: bypass };
-    const parsed = parseUpdateStatement(stmt);
-    const out = autocommit(instance, (txn) => executeUpdate(instance, txn, ctx.db, name, stmt, parsed));
-    const lastErrorObject: Document = { n: out.upsertedId !== undefined ? 1 : out.n, updatedExisting: out.n > 0 };
-    if (out.upsertedId !== undefined) lastErrorObject.upserted = out.upsertedId;
-    const value = returnNew ? out.after : out.upsertedId !== undefined ? null : out.before;
-    return { lastErrorObject, value: project(value) };
+    const stmtId = stmtIdFor(ctx.body, 0);
+    // A retry answers with the recorded reply: the original pre- or post-image, not a new one.
+    const { result } = await retryableStatement(ctx, stmtId, async (): Promise<Document> => {
+      if (remove) {
+        instance.opcounters.delete++;
+        const coll = instance.getCollection(ctx.db, name);
+        const out = await runWrite(ctx, stmtId, (txn) => executeDelete(instance, txn, coll, query, true, ctx.body.hint, sort));
+        return { lastErrorObject: { n: out.n }, value: project(out.deleted) };
+      }
+      instance.opcounters.update++;
+      const stmt = { q: query, u: update as Document | Document[], upsert, multi: false, arrayFilters, hint: ctx.body.hint, sort, bypassDocumentValidation: bypass };
+      const parsed = parseUpdateStatement(stmt);
+      const out = await runWrite(ctx, stmtId, (txn) => executeUpdate(instance, txn, ctx.db, name, stmt, parsed));
+      const lastErrorObject: Document = { n: out.upsertedId !== undefined ? 1 : out.n, updatedExisting: out.n > 0 };
+      if (out.upsertedId !== undefined) lastErrorObject.upserted = out.upsertedId;
+      const value = returnNew ? out.after : out.upsertedId !== undefined ? null : out.before;
+      return { lastErrorObject, value: project(value) };
+    });
+    return result;
   },
 };

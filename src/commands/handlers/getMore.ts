@@ -1,8 +1,27 @@
-import { fail } from '../../base/index.js';
+import { fail, failLocation } from '../../base/index.js';
 import { typeNameOf, Long } from '../../bson/index.js';
 import { CommandArgs } from '../args.js';
-import { CursorManager, cursorIdToLong } from '../cursors.js';
-import type { CommandDefinition } from '../types.js';
+import { CursorManager, cursorIdToLong, type ClientCursor } from '../cursors.js';
+import type { CommandContext, CommandDefinition } from '../types.js';
+
+/** A cursor stays in the session, and the transaction, that opened it (mongod's getMore checks). */
+function checkCursorSession(ctx: CommandContext, cursor: ClientCursor): void {
+  if (cursor.sessionKey !== undefined && ctx.session === undefined) {
+    failLocation(50737, `Cannot run getMore on cursor ${cursor.id}, which was created in session ${cursor.sessionKey}, without an lsid`);
+  }
+  if (cursor.sessionKey !== undefined && ctx.session !== undefined && cursor.sessionKey !== ctx.session.key) {
+    failLocation(50738, `Cannot run getMore on cursor ${cursor.id}, which was created in session ${cursor.sessionKey}, in session ${ctx.session.key}`);
+  }
+  if (cursor.inTransaction && !ctx.inTransaction) {
+    failLocation(50740, `Cannot run getMore on cursor ${cursor.id}, which was created in transaction ${cursor.txnNumber}, without a txnNumber`);
+  }
+  if (cursor.inTransaction && ctx.txnNumber !== cursor.txnNumber) {
+    failLocation(50739, `Cannot run getMore on cursor ${cursor.id}, which was created in transaction ${cursor.txnNumber}, in transaction ${ctx.txnNumber}`);
+  }
+  if (!cursor.inTransaction && ctx.inTransaction) {
+    failLocation(50741, `Cannot run getMore on cursor ${cursor.id}, which was not created in a transaction, in a transaction`);
+  }
+}
 
 export const getMoreCommand: CommandDefinition = {
   name: 'getMore',
@@ -21,6 +40,8 @@ export const getMoreCommand: CommandDefinition = {
     const id = (idValue as Long).toBigInt();
     const ns = `${ctx.db}.${collection}`;
     const { cursors } = ctx.instance;
+    const existing = cursors.get(id);
+    if (existing) checkCursorSession(ctx, existing);
     const cursor = cursors.checkOut(id, ns);
     try {
       const { batch, exhausted } = CursorManager.readBatch(cursor.source, batchSize === 0 ? undefined : batchSize, cursor);

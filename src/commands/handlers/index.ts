@@ -20,6 +20,13 @@ import { dropIndexesCommand } from './dropIndexes.js';
 import { listCollectionsCommand } from './listCollections.js';
 import { collModCommand } from './collMod.js';
 import { explainCommand } from './explain.js';
+import { commitTransactionCommand } from './commitTransaction.js';
+import { abortTransactionCommand } from './abortTransaction.js';
+import { startSessionCommand } from './startSession.js';
+import { refreshSessionsCommand } from './refreshSessions.js';
+import { killSessionsCommand } from './killSessions.js';
+import { killAllSessionsCommand } from './killAllSessions.js';
+import { killAllSessionsByPatternCommand } from './killAllSessionsByPattern.js';
 import { DIAGNOSTIC_COMMANDS } from './diagnostic-index.js';
 
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
@@ -44,5 +51,12 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   listCollectionsCommand,
   collModCommand,
   explainCommand,
+  commitTransactionCommand,
+  abortTransactionCommand,
+  startSessionCommand,
+  refreshSessionsCommand,
+  killSessionsCommand,
+  killAllSessionsCommand,
+  killAllSessionsByPatternCommand,
   ...DIAGNOSTIC_COMMANDS,
 ];

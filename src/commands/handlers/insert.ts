@@ -1,9 +1,9 @@
 import { fail } from '../../base/index.js';
 import { isDocument, typeNameOf, type Document } from '../../bson/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
-import { autocommit } from '../query-support.js';
 import { insertDocument } from '../write-support.js';
-import { checkBatchSize, checkWritableNamespace, runStatements } from '../write-batch.js';
+import { checkBatchSize, checkWritableNamespace, runStatements, withRetriedStmtIds } from '../write-batch.js';
+import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
 import type { CommandDefinition } from '../types.js';
 
 export const insertCommand: CommandDefinition = {
@@ -11,9 +11,9 @@ export const insertCommand: CommandDefinition = {
   help: 'Inserts documents into a collection, creating it if needed.',
   kind: 'write',
   allowedInTransaction: true,
-  retryable: true,
+  retryableWrite: true,
   options: ['documents', 'ordered', 'bypassDocumentValidation', 'comment', 'writeConcern'],
-  run(ctx) {
+  async run(ctx) {
     const name = collectionNameArg('insert', ctx.body);
     const args = new CommandArgs('insert', ctx.body);
     args.rejectUnknown(['documents', 'ordered', 'bypassDocumentValidation']);
@@ -27,12 +27,18 @@ export const insertCommand: CommandDefinition = {
     const bypass = args.bool('bypassDocumentValidation') ?? false;
     const { instance } = ctx;
     let n = 0;
-    const writeErrors = runStatements(documents as Document[], ordered, (doc) => {
+    const retried: number[] = [];
+    const writeErrors = await runStatements(documents as Document[], ordered, ctx.inTransaction, async (doc, i) => {
       instance.opcounters.insert++;
-      const coll = instance.ensureCollection(ctx.db, name);
-      autocommit(instance, (txn) => insertDocument(instance, txn, coll, doc, bypass));
+      const stmtId = stmtIdFor(ctx.body, i);
+      const outcome = await retryableStatement(ctx, stmtId, async () => {
+        const coll = instance.ensureCollection(ctx.db, name);
+        await runWrite(ctx, stmtId, (txn) => insertDocument(instance, txn, coll, doc, bypass));
+        return { n: 1 };
+      });
+      if (outcome.retried) retried.push(stmtId);
       n++;
     });
-    return writeErrors.length > 0 ? { n, writeErrors } : { n };
+    return withRetriedStmtIds(writeErrors.length > 0 ? { n, writeErrors } : { n }, retried);
   },
 };

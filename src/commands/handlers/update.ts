@@ -1,9 +1,10 @@
 import { fail } from '../../base/index.js';
 import { isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
-import { autocommit, rejectCollation } from '../query-support.js';
+import { rejectCollation } from '../query-support.js';
+import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
 import { executeUpdate, parseUpdateStatement, type UpdateStatement } from '../write-support.js';
-import { checkBatchSize, checkWritableNamespace, runStatements } from '../write-batch.js';
+import { checkBatchSize, checkWritableNamespace, runStatements, withRetriedStmtIds } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
 
 const STATEMENT_FIELDS = ['q', 'u', 'upsert', 'multi', 'arrayFilters', 'hint', 'collation', 'c', 'sort', 'upsertSupplied'];
@@ -34,9 +35,9 @@ export const updateCommand: CommandDefinition = {
   help: 'Updates documents: replacement or update operators, multi, upsert, arrayFilters.',
   kind: 'write',
   allowedInTransaction: true,
-  retryable: true,
+  retryableWrite: true,
   options: ['updates', 'ordered', 'bypassDocumentValidation', 'let', 'comment', 'writeConcern'],
-  run(ctx) {
+  async run(ctx) {
     const name = collectionNameArg('update', ctx.body);
     const args = new CommandArgs('update', ctx.body);
     args.rejectUnknown(['updates', 'ordered', 'bypassDocumentValidation', 'let']);
@@ -49,22 +50,26 @@ export const updateCommand: CommandDefinition = {
     let n = 0;
     let nModified = 0;
     const upserted: Document[] = [];
-    const writeErrors = runStatements(updates, ordered, (raw, index) => {
+    const retried: number[] = [];
+    const writeErrors = await runStatements(updates, ordered, ctx.inTransaction, async (raw, index) => {
       instance.opcounters.update++;
       const stmt = parseUpdateEntry(raw, index, bypass);
       const parsed = parseUpdateStatement(stmt);
-      const outcome = autocommit(instance, (txn) => executeUpdate(instance, txn, ctx.db, name, stmt, parsed));
-      if (outcome.upsertedId !== undefined) {
-        n += 1;
-        upserted.push({ index, _id: outcome.upsertedId });
-      } else {
-        n += outcome.n;
-        nModified += outcome.nModified;
-      }
+      const stmtId = stmtIdFor(ctx.body, index);
+      const { result, retried: wasRetried } = await retryableStatement(ctx, stmtId, async () => {
+        const outcome = await runWrite(ctx, stmtId, (txn) => executeUpdate(instance, txn, ctx.db, name, stmt, parsed));
+        const r: Document = { n: outcome.upsertedId !== undefined ? 1 : outcome.n, nModified: outcome.nModified };
+        if (outcome.upsertedId !== undefined) r.upsertedId = { _id: outcome.upsertedId };
+        return r;
+      });
+      if (wasRetried) retried.push(stmtId);
+      n += result.n as number;
+      nModified += result.nModified as number;
+      if (result.upsertedId !== undefined) upserted.push({ index, _id: (result.upsertedId as Document)._id });
     });
     const reply: Document = { n, nModified };
     if (upserted.length > 0) reply.upserted = upserted;
     if (writeErrors.length > 0) reply.writeErrors = writeErrors;
-    return reply;
+    return withRetriedStmtIds(reply, retried);
   },
 };
