@@ -17,7 +17,6 @@ import type { CommandDefinition } from '../src/commands/types.js';
 /** Not generated: the features Dossier lacks today, each with why. Keep it short and true. */
 export const KNOWN_GAPS: ReadonlyArray<{ feature: string; reason: string }> = [
   { feature: 'Aggregation (`aggregate`, `$expr`, pipeline-style updates)', reason: 'the aggregation issue brings the pipeline engine; until then `aggregate` is CommandNotFound (59), and driver helpers built on it (`countDocuments`) fail.' },
-  { feature: 'Multi-document transactions', reason: 'the storage engine is transactional underneath, but `startTransaction`/`commitTransaction` are wired up by the sessions issue.' },
   { feature: 'Capped collections', reason: '`create` with `capped`/`size`/`max` is refused with InvalidOptions (72); only the oplog is capped, internally.' },
   { feature: 'Views and time-series collections', reason: '`viewOn`/`pipeline` need aggregation; `timeseries`/`clusteredIndex` are refused with InvalidOptions (72).' },
   { feature: 'Collation', reason: 'only the simple (binary) collation; any other locale is NotImplemented (238).' },

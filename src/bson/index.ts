@@ -1,3 +1,4 @@
 export * from './values.js';
 export * from './compare.js';
 export * from './format.js';
+export * from './fingerprint.js';

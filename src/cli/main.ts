@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<Dossier> {
   program.parse(argv, { from: 'user' });
   const o = program.opts<{
     port: number; bind_ip: string; bind_ip_all?: boolean; replSet: string; dbpath: string;
-    setParameter: Record<string, string>; enableTestCommands: string; storageEngine?: string; quiet?: boolean; verbose?: boolean;
+    setParameter: Record<string, string>; enableTestCommands: string; storageEngine?: string; oplogSize?: number; quiet?: boolean; verbose?: boolean;
   }>();
   const level: LogLevel = o.quiet ? 'warn' : o.verbose ? 'debug' : 'info';
   const logger = createLogger(level);
@@ -59,6 +59,7 @@ export async function main(argv: string[]): Promise<Dossier> {
     logger,
     setParameter: parameters,
     enableTestCommands,
+    ...(o.oplogSize !== undefined ? { oplogSizeMB: o.oplogSize } : {}),
     argv: ['dossier', ...argv],
   });
   logger.info({ address: `${bindIp}:${dossier.port}`, replSet: o.replSet, dbPath, uri: dossier.uri }, `Dossier listening on ${bindIp}:${dossier.port}`);

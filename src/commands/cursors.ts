@@ -74,7 +74,9 @@ export class CursorManager {
   static readBatch(source: CursorSource, batchSize: number | undefined, state: { peeked: Document | undefined }): { batch: Document[]; exhausted: boolean } {
     const batch: Document[] = [];
     let bytes = 0;
-    const limit = batchSize === undefined || batchSize === 0 ? Infinity : batchSize;
+    // A first batch of 0 (find/aggregate batchSize: 0) opens the cursor without reading.
+    if (batchSize === 0) return { batch, exhausted: false };
+    const limit = batchSize === undefined ? Infinity : batchSize;
     for (;;) {
       if (batch.length >= limit) break;
       let doc = state.peeked;

@@ -15,6 +15,7 @@ import { recordCommandUsage } from './usage-log.js';
 import { beginOrContinue, checkOutSession, isCommitOrAbort, transactionOf, validateSessionArguments, type SessionInfo } from './session-support.js';
 import { readTimestampFor, validateReadConcern } from './read-concern.js';
 import { validateWriteConcern, waitForWriteConcern } from './write-concern.js';
+import { recordSessionWrite } from './write-path.js';
 import type { Instance } from './instance.js';
 import type { ConnectionInfo } from './connection.js';
 import type { CommandContext, CommandDefinition } from './types.js';
@@ -142,6 +143,8 @@ async function runInSession(
     return { reply };
   } finally {
     instance.endOperation(op);
+    // A retryable write's statements (all, or those before an error) are recorded once per command.
+    if (session?.transactionRecordStale && session.lastWriteTs !== undefined) recordSessionWrite(instance, session, session.activeTxnNumber, session.lastWriteTs, undefined);
   }
 }
 

@@ -68,7 +68,10 @@ export async function runWrite<T>(ctx: CommandContext, stmtId: number | undefine
     }
     const retryable = ctx.retryableWrite && ctx.session !== undefined && ctx.txnNumber !== undefined;
     const ts = instance.engine.commit(txn, retryable ? { oplogFields: sessionOplogFields(ctx.session!, ctx.txnNumber!, stmtId) } : {});
-    if (retryable && ts !== null) recordSessionWrite(instance, ctx.session!, ctx.txnNumber!, ts, undefined);
+    if (retryable && ts !== null) {
+      ctx.session!.lastWriteTs = ts;
+      ctx.session!.transactionRecordStale = true;
+    }
     return result;
   }
 }
@@ -79,6 +82,7 @@ export async function runWrite<T>(ctx: CommandContext, stmtId: number | undefine
  */
 export function recordSessionWrite(instance: Instance, session: Session, txnNumber: bigint, ts: TsKey, state: 'committed' | undefined): void {
   session.lastWriteTs = ts;
+  session.transactionRecordStale = false;
   const coll = instance.ensureCollection(CONFIG_TRANSACTIONS.db, CONFIG_TRANSACTIONS.name);
   const record: Document = { _id: session.lsid, txnNum: Long.fromBigInt(txnNumber), lastWriteOpTime: opTimeOf(ts), lastWriteDate: new Date(instance.clock.nowMs()) };
   if (state) record.state = state;

@@ -11,6 +11,9 @@ import { timestampOf } from '../time/index.js';
 import { applyUpdate, buildUpsertSeed, parseUpdate, validateStorable, type ParsedUpdate } from '../query/update/index.js';
 import { runQuery, type Candidate } from '../query/executor.js';
 import { compileQuery, matcherFactory } from './query-support.js';
+import { runWrite } from './write-path.js';
+import { matches } from '../query/filter/index.js';
+import type { CommandContext } from './types.js';
 import type { Instance } from './instance.js';
 
 /** Puts `_id` first (generating an ObjectId when absent) and fills top-level empty timestamps, as mongod's fixDocumentForInsert. */
@@ -139,3 +142,64 @@ export function sortLimit(instance: Instance): number {
 }
 
 export { compareValues };
+
+/**
+ * updateMany outside a transaction, as mongod runs it: each matching document is updated in its
+ * own storage transaction (its own oplog entry and timestamp), re-checked against the filter at
+ * write time; the statement as a whole is not atomic. Inside a transaction, executeUpdate is used.
+ */
+export async function executeUpdateMany(ctx: CommandContext, stmtId: number, collName: string, stmt: UpdateStatement, parsed: ParsedUpdate): Promise<UpdateOutcome> {
+  const { instance } = ctx;
+  const coll = instance.getCollection(ctx.db, collName);
+  const outcome: UpdateOutcome = { n: 0, nModified: 0, upsertedId: undefined, before: null, after: null };
+  if (coll) {
+    const query = compileQuery(coll, stmt.q, stmt.sort, stmt.hint);
+    const reader = instance.engine.begin();
+    const rids: RecordId[] = [];
+    try {
+      for (const c of runQuery(reader, coll, query.planned, query.filter, { sortMemoryLimitBytes: sortLimit(instance) })) rids.push(c.rid);
+    } finally {
+      instance.engine.abort(reader);
+    }
+    for (const rid of rids) {
+      await runWrite(ctx, stmtId, (txn) => {
+        const doc = txn.get(coll, rid);
+        const details: { elemMatchKey?: string } = {};
+        if (!doc || !matches(query.filter, doc, details)) return;
+        const result = applyUpdate(parsed, doc, { isUpsertInsert: false, positionalMatch: details.elemMatchKey, now: new Date(instance.clock.nowMs()), nowTimestamp: () => timestampOf(instance.hlc.tick()) });
+        outcome.n++;
+        if (!result.modified) return;
+        checkStorable(result.doc, 'update');
+        validateAgainstCollection(coll, result.doc, doc, stmt.bypassDocumentValidation);
+        txn.update(coll, rid, result.doc);
+        outcome.nModified++;
+      });
+    }
+  }
+  if (outcome.n === 0 && stmt.upsert) return runWrite(ctx, stmtId, (txn) => executeUpdate(instance, txn, ctx.db, collName, stmt, parsed));
+  return outcome;
+}
+
+/** deleteMany outside a transaction: one storage transaction (and oplog entry) per document, as mongod. */
+export async function executeDeleteMany(ctx: CommandContext, stmtId: number, coll: Collection | undefined, q: Document, hint: BsonValue): Promise<DeleteOutcome> {
+  if (!coll) return { n: 0, deleted: null };
+  const { instance } = ctx;
+  const query = compileQuery(coll, q, undefined, hint);
+  const reader = instance.engine.begin();
+  const rids: RecordId[] = [];
+  try {
+    for (const c of runQuery(reader, coll, query.planned, query.filter, { sortMemoryLimitBytes: sortLimit(instance) })) rids.push(c.rid);
+  } finally {
+    instance.engine.abort(reader);
+  }
+  let n = 0;
+  for (const rid of rids) {
+    await runWrite(ctx, stmtId, (txn) => {
+      const doc = txn.get(coll, rid);
+      if (!doc || !matches(query.filter, doc)) return;
+      txn.delete(coll, rid);
+      n++;
+    });
+  }
+  return { n, deleted: null };
+}

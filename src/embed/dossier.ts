@@ -27,6 +27,8 @@ export interface DossierOptions {
   logLevel?: LogLevel;
   /** Server parameters as mongod's --setParameter name=value. */
   setParameter?: Record<string, unknown>;
+  /** The oplog's cap in megabytes (mongod's --oplogSize); the in-memory default is 192. */
+  oplogSizeMB?: number;
   /** Test commands (configureFailPoint...), on by default as with --enableTestCommands. */
   enableTestCommands?: boolean;
   /** Seams for tests. */
@@ -77,6 +79,7 @@ export class Dossier {
       log,
       options.setParameter ?? {},
     );
+    if (options.oplogSizeMB !== undefined) instance.engine.oplogSizeMaxBytes = options.oplogSizeMB * 1024 * 1024;
     const server = new WireServer(instance);
     let port: number;
     try {

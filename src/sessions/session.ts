@@ -40,6 +40,8 @@ export class Session {
   readonly executed = new Map<number, Document>();
   /** Timestamp of this session's last write: the next oplog entry's prevOpTime. */
   lastWriteTs: TsKey | undefined;
+  /** A write since config.transactions last recorded this session (it is written once per command). */
+  transactionRecordStale = false;
   /** Cursors opened inside the active transaction: they may not outlive it. */
   readonly transactionCursors = new Set<bigint>();
   ended = false;

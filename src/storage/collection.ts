@@ -8,8 +8,8 @@
  */
 import sortedBtree from 'sorted-btree';
 import type SortedBTree from 'sorted-btree';
-import { compareKeys, generateKeys, parseKeyPattern, type IndexKey, type KeyPatternField } from './keys.js';
-import { compareValues, type BsonValue, type Document, type TsKey, UUID } from './deps.js';
+import { compareKeys, generateKeys, keyFingerprint, parseKeyPattern, type IndexKey, type KeyPatternField } from './keys.js';
+import { compareValues, decodeDocument, type BsonValue, type Document, type TsKey, UUID } from './deps.js';
 import type { StorageTxn } from './txn.js';
 
 // sorted-btree is CommonJS: under ESM its module object arrives as the default import.
@@ -18,11 +18,25 @@ type BTree<K, V> = SortedBTree.default<K, V>;
 
 export type RecordId = number;
 
-export type Version = { ts: TsKey; doc: Document | null };
+/**
+ * One committed version. `bytes` holds the document encoded instead of `doc` where records are
+ * many and rarely read (the oplog): BSON is several times smaller than the decoded objects.
+ */
+export type Version = { ts: TsKey; doc: Document | null; bytes?: Buffer };
+
+function documentOf(v: Version): Document | null {
+  return v.bytes ? decodeDocument(v.bytes) : v.doc;
+}
 
 export class RecordChain {
   versions: Version[] = [];
   pending: { txn: StorageTxn; doc: Document | null } | undefined = undefined;
+  /**
+   * Keys of pruned versions whose index entries may now be stale, by index: removed in batches
+   * (see Collection.dropStaleIndexEntries) so pruning one version never costs a pass over all.
+   */
+  staleKeys: Map<IndexState, Map<string, IndexKey>> | undefined = undefined;
+  staleKeyCount = 0;
 
   latest(): Version | undefined {
     return this.versions[this.versions.length - 1];
@@ -31,7 +45,7 @@ export class RecordChain {
   visibleAt(readTs: TsKey): Document | null {
     for (let i = this.versions.length - 1; i >= 0; i--) {
       const v = this.versions[i]!;
-      if (v.ts <= readTs) return v.doc;
+      if (v.ts <= readTs) return documentOf(v);
     }
     return null;
   }
@@ -159,7 +173,47 @@ export class Collection {
     return added;
   }
 
-  /** Removes the entries of `rid` whose keys no retained version (nor the pending one) generates. */
+  /**
+   * Notes the keys of versions pruned from `chain`; their index entries go once no retained
+   * version generates them. The check runs when the stale keys outnumber the retained versions
+   * (or the record is gone), so its cost is paid once per pruned version, not once per commit.
+   */
+  noteDroppedVersions(rid: RecordId, dropped: Array<Document | null>, chain: RecordChain, gone: boolean): void {
+    for (const doc of dropped) {
+      if (!doc) continue;
+      for (const index of this.indexes.values()) {
+        for (const key of index.keysOf(doc)) {
+          chain.staleKeys ??= new Map();
+          let byKey = chain.staleKeys.get(index);
+          if (!byKey) chain.staleKeys.set(index, (byKey = new Map()));
+          const fp = keyFingerprint(key);
+          if (!byKey.has(fp)) {
+            byKey.set(fp, key);
+            chain.staleKeyCount++;
+          }
+        }
+      }
+    }
+    if (chain.staleKeyCount === 0) return;
+    if (gone || chain.staleKeyCount > chain.versions.length + 1) this.dropStaleIndexEntries(rid, chain, gone);
+  }
+
+  private dropStaleIndexEntries(rid: RecordId, chain: RecordChain, gone: boolean): void {
+    const retained: Document[] = [];
+    if (!gone) {
+      for (const v of chain.versions) if (v.doc) retained.push(v.doc);
+      if (chain.pending?.doc) retained.push(chain.pending.doc);
+    }
+    for (const [index, byKey] of chain.staleKeys ?? []) {
+      const live = new Set<string>();
+      for (const d of retained) for (const k of index.keysOf(d)) live.add(keyFingerprint(k));
+      for (const [fp, key] of byKey) if (!live.has(fp)) index.tree.delete({ key, rid });
+    }
+    chain.staleKeys = undefined;
+    chain.staleKeyCount = 0;
+  }
+
+  /** Removes the index entries only `dropped` generated (an aborted write's pending version). */
   reconcileIndexEntries(rid: RecordId, dropped: Array<Document | null>, chain: RecordChain | undefined): void {
     const retained: Document[] = [];
     if (chain) {
@@ -167,11 +221,15 @@ export class Collection {
       if (chain.pending?.doc) retained.push(chain.pending.doc);
     }
     for (const index of this.indexes.values()) {
-      const keep = retained.flatMap((d) => index.keysOf(d));
+      const live = new Set<string>();
+      let computed = false;
       for (const d of dropped) {
         for (const key of index.keysOf(d)) {
-          if (keep.some((k) => compareKeys(k, key, index.fields) === 0)) continue;
-          index.tree.delete({ key, rid });
+          if (!computed) {
+            for (const r of retained) for (const k of index.keysOf(r)) live.add(keyFingerprint(k));
+            computed = true;
+          }
+          if (!live.has(keyFingerprint(key))) index.tree.delete({ key, rid });
         }
       }
     }

@@ -9,7 +9,7 @@
 import type { Clock } from '../platform/index.js';
 import { Collection, IndexState, RecordChain, type CollectionOptions, type IndexSpec, type RecordId } from './collection.js';
 import { StorageTxn, type WriteOp } from './txn.js';
-import { Long, documentSize, dossierError, fail, formatDocument, timestampOf, tsKeyOf, Timestamp, UUID, type Document, type HybridLogicalClock, type TsKey, DossierError, ErrorCodes } from './deps.js';
+import { Long, documentSize, encodeDocument, dossierError, fail, formatDocument, timestampOf, tsKeyOf, Timestamp, UUID, type Document, type HybridLogicalClock, type TsKey, DossierError, ErrorCodes } from './deps.js';
 import { compareKeys } from './keys.js';
 
 export const OPLOG_NS = { db: 'local', name: 'oplog.rs' } as const;
@@ -41,7 +41,14 @@ export type CatalogOp = { ns: string; o: Document; o2?: Document; ui?: UUID };
 export class StorageEngine {
   private readonly databases = new Map<string, Map<string, Collection>>();
   private readonly open = new Set<StorageTxn>();
-  private readonly withHistory = new Map<RecordChain, { coll: Collection; rid: RecordId }>();
+  /**
+   * Records holding more than one version, in the order they got history: a queue swept from the
+   * front as the oldest readable snapshot moves (an array with a head index, because a Map
+   * emptied from the front keeps its deleted slots and each sweep would walk them again).
+   */
+  private historyQueue: Array<{ chain: RecordChain; coll: Collection; rid: RecordId }> = [];
+  private historyHead = 0;
+  private readonly withHistory = new Set<RecordChain>();
   private lastCommit: TsKey;
   private oplogBytes = 0;
   private readonly oplogSizes = new Map<RecordId, number>();
@@ -259,12 +266,17 @@ export class StorageEngine {
   sweepHistory(budget: number): void {
     if (this.withHistory.size === 0) return;
     const oldest = this.oldestReadTs();
-    const batch: Array<[RecordChain, { coll: Collection; rid: RecordId }]> = [];
-    for (const entry of this.withHistory) {
-      if (batch.length >= budget) break;
-      batch.push(entry);
+    const end = Math.min(this.historyQueue.length, this.historyHead + budget);
+    const batch = this.historyQueue.slice(this.historyHead, end);
+    this.historyHead = end;
+    for (const entry of batch) {
+      this.withHistory.delete(entry.chain);
+      this.prune(entry.coll, entry.rid, entry.chain, oldest);
     }
-    for (const [chain, t] of batch) this.prune(t.coll, t.rid, chain, oldest);
+    if (this.historyHead > 1024 && this.historyHead * 2 > this.historyQueue.length) {
+      this.historyQueue = this.historyQueue.slice(this.historyHead);
+      this.historyHead = 0;
+    }
   }
 
   /** Records still holding more than one version, for tests and serverStatus. */
@@ -282,12 +294,17 @@ export class StorageEngine {
   }
 
   private prune(coll: Collection, rid: RecordId, chain: RecordChain, oldest: TsKey): void {
+    // The newest version at or before `oldest` stays (it is what the oldest reader sees); versions
+    // are in commit order, so a binary search finds it without walking a long history.
+    let lo = 0;
+    let hi = chain.versions.length - 1;
     let keepFrom = 0;
-    for (let i = chain.versions.length - 1; i >= 0; i--) {
-      if (chain.versions[i]!.ts <= oldest) {
-        keepFrom = i;
-        break;
-      }
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (chain.versions[mid]!.ts <= oldest) {
+        keepFrom = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
     }
     const dropped = chain.versions.splice(0, keepFrom).map((v) => v.doc);
     const only = chain.versions[0];
@@ -296,12 +313,11 @@ export class StorageEngine {
       chain.versions.length = 0;
       if (coll.records.get(rid) === chain) coll.records.delete(rid);
     }
-    if (dropped.length > 0 || gone) coll.reconcileIndexEntries(rid, dropped, gone ? undefined : chain);
-    if (chain.versions.length > 1) {
-      // Re-inserting moves the record to the back of the sweep order.
-      this.withHistory.delete(chain);
-      this.withHistory.set(chain, { coll, rid });
-    } else this.withHistory.delete(chain);
+    if (dropped.length > 0 || gone) coll.noteDroppedVersions(rid, dropped, chain, gone);
+    if (chain.versions.length > 1 && !this.withHistory.has(chain)) {
+      this.withHistory.add(chain);
+      this.historyQueue.push({ chain, coll, rid });
+    }
   }
 
   // ---- oplog ----
@@ -315,11 +331,11 @@ export class StorageEngine {
       Object.assign(entry, extra, { ts: timestampOf(ts), t: Long.fromNumber(CURRENT_TERM), v: Long.fromNumber(2), wall });
       const rid = this.oplog.allocateRecordId();
       const chain = new RecordChain();
-      chain.versions.push({ ts, doc: entry });
+      const bytes = encodeDocument(entry);
+      chain.versions.push({ ts, doc: null, bytes });
       this.oplog.records.set(rid, chain);
-      const size = documentSize(entry);
-      this.oplogSizes.set(rid, size);
-      this.oplogBytes += size;
+      this.oplogSizes.set(rid, bytes.length);
+      this.oplogBytes += bytes.length;
     }
     this.truncateOplog();
   }

@@ -3,7 +3,7 @@
  * combination of values at the key pattern's paths. Arrays make an index multikey (one key per
  * element); a missing field is a null key; an empty array at the end of a path is an undefined key.
  */
-import { compareValues, dossierError, isDocument, type BsonValue, type Document } from './deps.js';
+import { compareValues, dossierError, isDocument, valueFingerprint, type BsonValue, type Document } from './deps.js';
 
 export type KeyPatternField = { path: string; parts: string[]; direction: 1 | -1 };
 export type IndexKey = BsonValue[];
@@ -118,4 +118,9 @@ export function compareKeys(a: IndexKey, b: IndexKey, fields: KeyPatternField[])
     if (c !== 0) return fields[i]!.direction === 1 ? c : -c;
   }
   return 0;
+}
+
+/** A hashable stand-in for a key: equal keys give equal fingerprints (see valueFingerprint). */
+export function keyFingerprint(key: IndexKey): string {
+  return key.map(valueFingerprint).join('|');
 }

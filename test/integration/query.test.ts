@@ -351,7 +351,7 @@ describe('the query language through find', () => {
       await rejectsWith(db.command({ find: 'cur', skip: 'x' }), 14, 'TypeMismatch');
     });
 
-    it('batchSize 0 opens a cursor with an empty first batch', { todo: 'find with batchSize: 0 returns every document in firstBatch: CursorManager.readBatch reads 0 as "no limit" (right for getMore, wrong for find)' }, async () => {
+    it('batchSize 0 opens a cursor with an empty first batch', async () => {
       const zero = await db.command({ find: 'cur', batchSize: 0 });
       await db.command({ killCursors: 'cur', cursors: [zero.cursor.id] }).catch(() => undefined);
       assert.equal(zero.cursor.firstBatch.length, 0);

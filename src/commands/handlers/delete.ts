@@ -3,7 +3,7 @@ import { isDocument, toJsNumber, typeNameOf } from '../../bson/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { rejectCollation } from '../query-support.js';
 import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
-import { executeDelete } from '../write-support.js';
+import { executeDelete, executeDeleteMany } from '../write-support.js';
 import { checkBatchSize, checkWritableNamespace, runStatements, withRetriedStmtIds } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
 
@@ -39,6 +39,7 @@ export const deleteCommand: CommandDefinition = {
       const stmtId = stmtIdFor(ctx.body, i);
       const { result, retried: wasRetried } = await retryableStatement(ctx, stmtId, async () => {
         const coll = instance.getCollection(ctx.db, name);
+        if (limit === 0 && !ctx.transaction) return { n: (await executeDeleteMany(ctx, stmtId, coll, q, raw.hint)).n };
         return { n: (await runWrite(ctx, stmtId, (txn) => executeDelete(instance, txn, coll, q, limit === 1, raw.hint))).n };
       });
       if (wasRetried) retried.push(stmtId);

@@ -3,7 +3,7 @@ import { isDocument, typeNameOf, type BsonValue, type Document } from '../../bso
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { rejectCollation } from '../query-support.js';
 import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
-import { executeUpdate, parseUpdateStatement, type UpdateStatement } from '../write-support.js';
+import { executeUpdate, executeUpdateMany, parseUpdateStatement, type UpdateStatement } from '../write-support.js';
 import { checkBatchSize, checkWritableNamespace, runStatements, withRetriedStmtIds } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
 
@@ -57,7 +57,7 @@ export const updateCommand: CommandDefinition = {
       const parsed = parseUpdateStatement(stmt);
       const stmtId = stmtIdFor(ctx.body, index);
       const { result, retried: wasRetried } = await retryableStatement(ctx, stmtId, async () => {
-        const outcome = await runWrite(ctx, stmtId, (txn) => executeUpdate(instance, txn, ctx.db, name, stmt, parsed));
+        const outcome = stmt.multi && !ctx.transaction ? await executeUpdateMany(ctx, stmtId, name, stmt, parsed) : await runWrite(ctx, stmtId, (txn) => executeUpdate(instance, txn, ctx.db, name, stmt, parsed));
         const r: Document = { n: outcome.upsertedId !== undefined ? 1 : outcome.n, nModified: outcome.nModified };
         if (outcome.upsertedId !== undefined) r.upsertedId = { _id: outcome.upsertedId };
         return r;

@@ -111,8 +111,13 @@ export class ClientEntity {
     this.attachListeners();
   }
 
+  /**
+   * The driver connects by itself on first use; connecting eagerly would add a connection
+   * check-out of its own to the CMAP events a test asserts. Only a client that watches SDAM events
+   * connects at creation, since those events are about connecting and nothing else would start it.
+   */
   async connect(): Promise<void> {
-    await this.client.connect();
+    if ([...this.observe].some((name) => eventCategory(name) === 'sdam')) await this.client.connect();
   }
 
   private attachListeners(): void {

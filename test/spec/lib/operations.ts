@@ -47,7 +47,7 @@ function options(env: OperationEnv, opName: string, args: Args, allowed: readonl
   return out;
 }
 
-const OPTIONAL_POSITIONAL = new Set(['find.filter', 'findOne.filter', 'countDocuments.filter', 'count.filter', 'distinct.filter', 'createFindCursor.filter', 'listCollections.filter', 'listCollectionNames.filter', 'listCollectionObjects.filter', 'listDatabases.filter', 'listDatabaseNames.filter', 'listDatabaseObjects.filter', 'createChangeStream.pipeline', 'listSearchIndexes.name']);
+const OPTIONAL_POSITIONAL = new Set(['listCollections.filter', 'listCollectionNames.filter', 'listCollectionObjects.filter', 'listDatabases.filter', 'listDatabaseNames.filter', 'listDatabaseObjects.filter', 'createChangeStream.pipeline', 'listSearchIndexes.name']);
 
 function convertArgument(env: OperationEnv, opName: string, key: string, value: unknown): unknown {
   switch (key) {
@@ -69,8 +69,11 @@ function convertArgument(env: OperationEnv, opName: string, key: string, value: 
   }
 }
 
-/** Reads return BSON numbers as the server typed them (Int32/Double/Long), so $$type can be checked. */
-const READ_DECODING = { promoteValues: false, promoteLongs: false } as const;
+/**
+ * Results are decoded with the driver's defaults. (Decoding with promoteValues: false would keep
+ * Int32/Double wrappers for $$type, but the driver then misreads error codes and stops retrying.)
+ */
+const READ_DECODING = {} as const;
 
 const CRUD_COMMON = ['session', 'comment', 'timeoutMS', 'rawData'];
 const FIND_OPTIONS = [...CRUD_COMMON, 'allowDiskUse', 'allowPartialResults', 'batchSize', 'collation', 'hint', 'let', 'limit', 'max', 'maxAwaitTimeMS', 'maxTimeMS', 'min', 'noCursorTimeout', 'projection', 'returnKey', 'showRecordId', 'skip', 'sort', 'readConcern', 'readPreference', 'cursorType', 'timeoutMode'];
@@ -285,7 +288,7 @@ const collectionOps: Record<string, Handler> = {
   },
   async createIndex(env, c: Collection, args) {
     const o = options(env, 'createIndex', args, ['session', 'name', 'unique', 'sparse', 'expireAfterSeconds', 'partialFilterExpression', 'hidden', 'collation', 'commitQuorum', 'maxTimeMS', 'comment', 'timeoutMS', 'rawData', 'writeConcern', 'background', 'storageEngine', 'version', 'weights', 'default_language', 'language_override', 'textIndexVersion', '2dsphereIndexVersion', 'bits', 'min', 'max', 'wildcardProjection'], ['keys']);
-    return value(await c.createIndex(toNative(args.keys) as Doc, o));
+    return value(await c.createIndex(toNative(args.keys) as never, o));
   },
   async dropIndex(env, c: Collection, args) {
     const o = options(env, 'dropIndex', args, ['session', 'maxTimeMS', 'comment', 'timeoutMS', 'rawData', 'writeConcern'], ['name']);

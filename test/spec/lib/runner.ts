@@ -571,7 +571,7 @@ class TestContext implements MatchContext {
         assert(s.isPinned, 'the session is not pinned to a mongos, so there is no server to target');
         const fp = args.failPoint as Doc;
         this.failPoints.push({ name: String(fp.configureFailPoint), client: this.internal });
-        await this.entities.getKind(args.session, 'session').session.client.db('admin').command(fp);
+        await (s as unknown as { client: MongoClient }).client.db('admin').command(fp);
         return;
       }
       case 'assertSessionTransactionState': {

@@ -1,0 +1,4 @@
+/**
+ * Window and gap-filling stages: $setWindowFields, $densify, $fill.
+ */
+export {};
