@@ -15,6 +15,7 @@ import type { ConnectionInfo } from './connection.js';
 import { buildCollectionHooks } from './validation.js';
 import { TtlMonitor } from './ttl.js';
 import { SessionCatalog } from '../sessions/index.js';
+import { SessionsCollection } from './sessions-collection.js';
 
 export interface InstanceConfig {
   /** "host:port" clients reach this member at: hello's `me`, `primary` and `hosts`. */
@@ -78,6 +79,7 @@ export class Instance {
   private closed = false;
   readonly ttlMonitor: TtlMonitor;
   readonly sessions: SessionCatalog;
+  readonly sessionsCollection: SessionsCollection;
   private historySweeper: Timer | undefined;
 
   constructor(
@@ -115,6 +117,8 @@ export class Instance {
       },
     });
     this.sessions.start();
+    this.sessionsCollection = new SessionsCollection(this);
+    this.sessionsCollection.start();
     const sweep = (): void => {
       this.engine.historyWindowSeconds = this.parameters.getNumber('minSnapshotHistoryWindowInSeconds');
       this.engine.sweepHistory(HISTORY_SWEEP_PER_TICK);
@@ -196,6 +200,7 @@ export class Instance {
     this.closed = true;
     this.ttlMonitor.stop();
     this.historySweeper?.cancel();
+    this.sessionsCollection.stop();
     this.sessions.stop();
     this.cursors.close();
     this.notifyTopologyListeners();

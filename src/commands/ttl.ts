@@ -3,6 +3,7 @@
  * TTL-indexed date (the earliest one, for an array of dates) is older than expireAfterSeconds.
  * Each deletion is its own autocommit write with its own oplog entry, as mongod's.
  */
+import { ErrorCodes } from '../base/index.js';
 import { typeNameOf } from '../bson/index.js';
 import type { Timer } from '../platform/index.js';
 import type { Collection, IndexState } from '../storage/index.js';
@@ -60,17 +61,29 @@ export class TtlMonitor {
     }
     let n = 0;
     for (const rid of victims) {
-      autocommit(this.instance, (txn) => {
+      // A document an open transaction is writing stays until the next pass, as mongod's TTL
+      // deleter skips write conflicts rather than waiting on them.
+      if (isWriteConflict(() => autocommit(this.instance, (txn) => {
         const doc = txn.get(coll, rid);
         if (!doc) return;
         // Re-check at delete time: the document may have changed since the scan.
         if (!index.keysOf(doc).some((k) => typeNameOf(k[0]) === 'date' && (k[0] as Date).getTime() <= cutoff.getTime())) return;
         txn.delete(coll, rid);
         n++;
-      });
+      }))) continue;
     }
     return n;
   }
 }
 
 
+
+function isWriteConflict(work: () => void): boolean {
+  try {
+    work();
+    return false;
+  } catch (e) {
+    if ((e as { code?: number }).code === ErrorCodes.WriteConflict) return true;
+    throw e;
+  }
+}

@@ -89,6 +89,8 @@ function findHintedIndex(coll: Collection, hint: { indexName: string } | { keyPa
 export function planQuery(coll: Collection | undefined, filter: FilterNode, filterDoc: Document, sort: SortSpec | undefined, hint: Hint): PlannedQuery {
   if (!coll) return { plan: { stage: 'EOF' }, sortProvided: true };
   if (hint && '$natural' in hint) return { plan: { stage: 'COLLSCAN', direction: hint.$natural }, sortProvided: !sort || sort.length === 0 };
+  // A sort on $natural alone is a collection scan in that direction (the oplog read newest first).
+  if (sort?.natural !== undefined && sort.length === 0) return { plan: { stage: 'COLLSCAN', direction: sort.natural }, sortProvided: true };
   if (hint) {
     const index = findHintedIndex(coll, hint);
     const bounds = boundsOf(index, filter);

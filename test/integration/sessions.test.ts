@@ -112,3 +112,32 @@ describe('maxSessions', () => {
     }
   });
 });
+
+describe('config.system.sessions', () => {
+  it('holds the cached sessions with lastUse after a refresh, and drops ended ones', async () => {
+    const dossier = await Dossier.create();
+    const r = await RawCommander.open(dossier.port);
+    try {
+      const a = { id: new UUID() };
+      const b = { id: new UUID() };
+      await r.run('s', { find: 'c', lsid: a });
+      await r.run('s', { find: 'c', lsid: b });
+      await r.run('admin', { refreshLogicalSessionCacheNow: 1 });
+      let docs: AnyDoc = await r.run('config', { find: 'system.sessions' });
+      const ids = (docs.cursor.firstBatch as AnyDoc[]).map((d) => d._id.id.toString('hex'));
+      assert.ok(ids.includes(a.id.toHexString().replace(/-/g, '')));
+      assert.ok((docs.cursor.firstBatch as AnyDoc[]).every((d) => d.lastUse instanceof Date));
+      await r.run('admin', { endSessions: [a] });
+      await r.run('admin', { refreshLogicalSessionCacheNow: 1 });
+      docs = await r.run('config', { find: 'system.sessions' });
+      const after = (docs.cursor.firstBatch as AnyDoc[]).map((d) => d._id.id.toString('hex'));
+      assert.ok(!after.includes(a.id.toHexString().replace(/-/g, '')));
+      assert.ok(after.includes(b.id.toHexString().replace(/-/g, '')));
+      const indexes: AnyDoc = await r.run('config', { listIndexes: 'system.sessions' });
+      assert.ok((indexes.cursor.firstBatch as AnyDoc[]).some((i) => i.name === 'lsidTTLIndex' && num(i.expireAfterSeconds) === 1800));
+    } finally {
+      r.close();
+      await dossier.stop();
+    }
+  });
+});

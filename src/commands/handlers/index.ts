@@ -27,6 +27,7 @@ import { refreshSessionsCommand } from './refreshSessions.js';
 import { killSessionsCommand } from './killSessions.js';
 import { killAllSessionsCommand } from './killAllSessions.js';
 import { killAllSessionsByPatternCommand } from './killAllSessionsByPattern.js';
+import { refreshLogicalSessionCacheNowCommand } from './refreshLogicalSessionCacheNow.js';
 import { DIAGNOSTIC_COMMANDS } from './diagnostic-index.js';
 
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
@@ -58,5 +59,6 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   killSessionsCommand,
   killAllSessionsCommand,
   killAllSessionsByPatternCommand,
+  refreshLogicalSessionCacheNowCommand,
   ...DIAGNOSTIC_COMMANDS,
 ];
