@@ -28,6 +28,7 @@ import { killSessionsCommand } from './killSessions.js';
 import { killAllSessionsCommand } from './killAllSessions.js';
 import { killAllSessionsByPatternCommand } from './killAllSessionsByPattern.js';
 import { refreshLogicalSessionCacheNowCommand } from './refreshLogicalSessionCacheNow.js';
+import { bulkWriteCommand } from './bulkWrite.js';
 import { DIAGNOSTIC_COMMANDS } from './diagnostic-index.js';
 
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
@@ -60,5 +61,6 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   killAllSessionsCommand,
   killAllSessionsByPatternCommand,
   refreshLogicalSessionCacheNowCommand,
+  bulkWriteCommand,
   ...DIAGNOSTIC_COMMANDS,
 ];
