@@ -202,44 +202,29 @@ export class StorageEngine {
       txn.finish('committed');
       return null;
     }
-    const ts = this.hlc.tick();
     const ops = txn.ops.map((w) => oplogEntryOf(w));
+    // A large transaction's partial entries take their own, earlier timestamps; its writes
+    // become visible at the last one, the commit.
+    const chunks = options.asTransaction && !options.unreplicated ? applyOpsChunks(ops) : [];
+    const partialTs = chunks.slice(0, -1).map(() => this.hlc.tick());
+    const ts = this.hlc.tick();
     const touched = [...txn.touched.entries()];
     txn.finish('committed', ts);
     this.lastCommit = ts;
     if (!options.unreplicated) {
-      if (options.asTransaction) this.appendTransactionOplog(ops, ts, options.oplogFields ?? {});
-      else this.appendOplog(ops, ts, options.oplogFields ?? {});
+      if (options.asTransaction) {
+        chunks.forEach((chunk, i) => {
+          const o: Document = { applyOps: chunk };
+          if (i < chunks.length - 1) o.partialTxn = true;
+          else if (chunks.length > 1) o.count = Long.fromNumber(ops.length);
+          this.appendOplog([{ op: 'c', ns: 'admin.$cmd', o }], i < chunks.length - 1 ? partialTs[i]! : ts, options.oplogFields ?? {});
+        });
+      } else this.appendOplog(ops, ts, options.oplogFields ?? {});
     }
     const oldest = this.oldestReadTs();
     for (const [chain, t] of touched) this.prune(t.coll, t.rid, chain, oldest);
     this.sweepHistory(HISTORY_SWEEP_PER_COMMIT);
     return ts;
-  }
-
-  /**
-   * A transaction's oplog: one applyOps command entry, or, past the entry size limit, a chain of
-   * entries marked partialTxn linked by prevOpTime, the last one without the mark. All share the
-   * commit timestamp's position in the oplog, in order.
-   */
-  private appendTransactionOplog(ops: Document[], ts: TsKey, fields: OplogFields): void {
-    const chunks: Document[][] = [[]];
-    let bytes = 0;
-    for (const op of ops) {
-      const size = documentSize(op);
-      if (bytes + size > APPLY_OPS_ENTRY_MAX_BYTES && chunks[chunks.length - 1]!.length > 0) {
-        chunks.push([]);
-        bytes = 0;
-      }
-      chunks[chunks.length - 1]!.push(op);
-      bytes += size;
-    }
-    chunks.forEach((chunk, i) => {
-      const o: Document = { applyOps: chunk };
-      if (i < chunks.length - 1) o.partialTxn = true;
-      else if (chunks.length > 1) o.count = Long.fromNumber(ops.length);
-      this.appendOplog([{ op: 'c', ns: 'admin.$cmd', o }], ts, fields);
-    });
   }
 
   abort(txn: StorageTxn): void {
@@ -366,4 +351,23 @@ function oplogEntryOf(w: WriteOp): Document {
     case 'd':
       return { op: 'd', ns, ui, o: { _id: w.before?._id ?? null } };
   }
+}
+
+/**
+ * A transaction's oplog: one applyOps entry, or, past the entry size limit, a chain of entries
+ * marked partialTxn, the last one (the commit) without the mark.
+ */
+function applyOpsChunks(ops: Document[]): Document[][] {
+  const chunks: Document[][] = [[]];
+  let bytes = 0;
+  for (const op of ops) {
+    const size = documentSize(op);
+    if (bytes + size > APPLY_OPS_ENTRY_MAX_BYTES && chunks[chunks.length - 1]!.length > 0) {
+      chunks.push([]);
+      bytes = 0;
+    }
+    chunks[chunks.length - 1]!.push(op);
+    bytes += size;
+  }
+  return chunks;
 }

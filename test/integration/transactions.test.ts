@@ -319,6 +319,28 @@ describe('multi-document transactions', () => {
     assert.equal(entries.filter((x) => x.o?._id === 'z' || x.o?.applyOps?.some((o: AnyDoc) => o.o?._id === 'z')).length, 0);
   });
 
+  it('a transaction larger than 16 MB is a chain of partialTxn applyOps entries', async () => {
+    const { c } = await fresh();
+    const oplog = h.client.db('local').collection<AnyDoc>('oplog.rs');
+    const before = await oplog.find().sort({ ts: -1 }).limit(1).next();
+    const session = h.client.startSession();
+    const big = 'x'.repeat(1024 * 1024);
+    try {
+      session.startTransaction();
+      for (let i = 0; i < 20; i++) await c.insertOne({ _id: i, big }, { session });
+      await session.commitTransaction();
+    } finally {
+      await session.endSession();
+    }
+    const chain = await oplog.find({ ts: { $gt: before.ts }, 'o.applyOps': { $exists: true } }).sort({ ts: 1 }).toArray();
+    assert.equal(chain.length, 2);
+    assert.equal(chain[0].o.partialTxn, true);
+    assert.ok(chain[0].ts.lessThan(chain[1].ts), 'each entry has its own timestamp, the commit last');
+    assert.equal(chain[1].o.partialTxn, undefined);
+    assert.equal(chain[0].o.applyOps.length + chain[1].o.applyOps.length, 20);
+    assert.equal((await c.find({}, { projection: { _id: 1 } }).toArray()).length, 20);
+  });
+
   it('cursors do not cross the transaction boundary', async () => {
     const { c } = await fresh(Array.from({ length: 10 }, (_, i) => ({ _id: i })));
     const session = h.client.startSession();
