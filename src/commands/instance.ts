@@ -66,6 +66,8 @@ export class Instance {
   readonly electionId = new ObjectId('7fffffff0000000000000001');
   topologyVersionCounter = 0;
   readonly opcounters: OpCounters = { insert: 0, query: 0, update: 0, delete: 0, getmore: 0, command: 0 };
+  /** serverStatus.transactions: multi-document transactions started, committed and aborted. */
+  readonly transactionCounters = { totalStarted: 0, totalCommitted: 0, totalAborted: 0 };
   readonly connections = new Map<number, ConnectionInfo>();
   totalConnectionsCreated = 0;
   readonly operations = new Map<number, OperationRecord>();
@@ -111,7 +113,11 @@ export class Instance {
       sessionTimeoutMinutes: () => this.parameters.getNumber('localLogicalSessionTimeoutMinutes'),
       transactionLifetimeSeconds: () => this.parameters.getNumber('transactionLifetimeLimitSeconds'),
       onSessionKilled: (session) => this.cursors.killWhere((c) => c.lsid !== undefined && c.sessionKey === session.key),
-      onTransactionEnd: (session) => void this.cursors.killWhere((c) => session.transactionCursors.has(c.id)),
+      onTransactionEnd: (session) => {
+        if (session.state === 'committed') this.transactionCounters.totalCommitted++;
+        else this.transactionCounters.totalAborted++;
+        this.cursors.killWhere((c) => session.transactionCursors.has(c.id));
+      },
       onTransactionExpired: (session) => {
         this.log.info({ lsid: session.key, txnNumber: String(session.activeTxnNumber) }, 'Aborting transaction because it has been running for longer than \'transactionLifetimeLimitSeconds\'');
       },

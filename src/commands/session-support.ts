@@ -78,6 +78,7 @@ export function beginOrContinue(instance: Instance, def: CommandDefinition, db: 
   session.beginOrContinue(instance.engine, txnNumber, generic.autocommit, generic.startTransaction, () => {
     const readTs = readTimestampFor(instance, generic.readConcern, true);
     session.storageTxn = instance.engine.begin(readTs);
+    instance.transactionCounters.totalStarted++;
     session.expireAtMs = instance.clock.nowMs() + instance.parameters.getNumber('transactionLifetimeLimitSeconds') * 1000;
     session.readConcern = { level: generic.readConcern?.level === 'snapshot' ? 'snapshot' : generic.readConcern?.level === 'majority' ? 'majority' : 'local' };
   });

@@ -341,6 +341,29 @@ describe('multi-document transactions', () => {
     assert.equal((await c.find({}, { projection: { _id: 1 } }).toArray()).length, 20);
   });
 
+  it('serverStatus counts transactions started, committed and aborted, and the open ones', async () => {
+    const { c } = await fresh();
+    const status = async () => (await h.client.db('admin').command({ serverStatus: 1 })).transactions;
+    const before = await status();
+    const session = h.client.startSession();
+    try {
+      session.startTransaction();
+      await c.insertOne({ _id: 1 }, { session });
+      assert.equal(Number((await status()).currentOpen), Number(before.currentOpen) + 1);
+      await session.commitTransaction();
+      session.startTransaction();
+      await c.insertOne({ _id: 2 }, { session });
+      await session.abortTransaction();
+    } finally {
+      await session.endSession();
+    }
+    const after = await status();
+    assert.equal(Number(after.totalStarted) - Number(before.totalStarted), 2);
+    assert.equal(Number(after.totalCommitted) - Number(before.totalCommitted), 1);
+    assert.equal(Number(after.totalAborted) - Number(before.totalAborted), 1);
+    assert.equal(Number(after.currentOpen), Number(before.currentOpen));
+  });
+
   it('cursors do not cross the transaction boundary', async () => {
     const { c } = await fresh(Array.from({ length: 10 }, (_, i) => ({ _id: i })));
     const session = h.client.startSession();

@@ -100,6 +100,26 @@ function isExcluded(v: BsonValue): boolean {
   return (t === 'int' || t === 'long' || t === 'double' || t === 'decimal') && toJsNumber(v) === 0;
 }
 
+/** Transactions: open ones (checked out by a command: active; between statements: inactive) and totals. */
+function transactionsSection(instance: Instance): Document {
+  let active = 0;
+  let open = 0;
+  for (const s of instance.sessions.all()) {
+    if (!s.inTransaction) continue;
+    open++;
+    if (s.isCheckedOut) active++;
+  }
+  const t = instance.transactionCounters;
+  return {
+    currentActive: long(active),
+    currentInactive: long(open - active),
+    currentOpen: long(open),
+    totalAborted: long(t.totalAborted),
+    totalCommitted: long(t.totalCommitted),
+    totalStarted: long(t.totalStarted),
+  };
+}
+
 export const serverStatusCommand: CommandDefinition = {
   name: 'serverStatus',
   help: 'returns lots of administrative server statistics',
@@ -117,6 +137,7 @@ export const serverStatusCommand: CommandDefinition = {
       opcountersRepl: { insert: long(0), query: long(0), update: long(0), delete: long(0), getmore: long(0), command: long(0) },
       repl: replSection(instance),
       storageEngine: storageEngineSection(instance),
+      transactions: transactionsSection(instance),
     };
     const [, ...fields] = Object.keys(ctx.body);
     for (const f of fields) {
