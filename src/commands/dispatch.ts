@@ -12,6 +12,10 @@ import { lookupCommand } from './registry.js';
 import { parseGenericArguments, type GenericArguments } from './generic.js';
 import { errorReply, toDossierError } from './replies.js';
 import { recordCommandUsage } from './usage-log.js';
+import {
+  FailPointError, failPointsOf, failPointTarget, sleepMs, supportsWriteConcern, takeCloseRequest,
+  type FailPointTarget, type WriteConcernErrorAction,
+} from './failpoints.js';
 import { beginOrContinue, checkOutSession, isCommitOrAbort, transactionOf, validateSessionArguments, type SessionInfo } from './session-support.js';
 import { readTimestampFor, validateReadConcern } from './read-concern.js';
 import { validateWriteConcern, waitForWriteConcern } from './write-concern.js';
@@ -54,6 +58,8 @@ interface RequestFacts {
   name: string;
   generic: GenericArguments | undefined;
   lastCommitBefore: number;
+  /** The command got past the checks to run (so it waits for write concern, even if it fails). */
+  ran?: boolean;
 }
 
 export async function dispatchCommand(instance: Instance, connection: ConnectionInfo, db: string, body: Document): Promise<DispatchResult> {
@@ -75,9 +81,22 @@ export async function dispatchCommand(instance: Instance, connection: Connection
     if (ct !== undefined && typeNameOf(ct) === 'timestamp') instance.hlc.observe(tsKeyOf(ct));
     validateSessionArguments(def, generic);
     validateWriteConcern(def, generic.writeConcern);
+    // failCommand, where mongod evaluates it: session options parsed, session not yet checked
+    // out, so an injected error leaves the transaction alone.
+    const failPoints = failPointsOf(instance);
+    if (failPoints.anyEnabled) {
+      const action = failPoints.beforeCommand(failPointTarget(def, namespaceOf(def, db, body), connection));
+      if (action) {
+        await sleepMs(instance.clock, action.blockMs);
+        if (action.closeConnection) return { reply: {}, closeConnection: true };
+        if (action.error) throw action.error;
+      }
+    }
     const session = await checkOutSession(instance, generic);
     try {
-      return await runInSession(instance, connection, db, body, def, generic, session);
+      facts.ran = true;
+      const result = await runInSession(instance, connection, db, body, def, generic, session);
+      return takeCloseRequest(connection) ? { ...result, closeConnection: true } : result;
     } finally {
       session?.checkIn(instance.clock.nowMs());
     }
@@ -86,9 +105,22 @@ export async function dispatchCommand(instance: Instance, connection: Connection
     if (def) recordCommandUsage(def.name, body, false, err.code);
     if (err.code === ErrorCodes.InternalError) instance.log.error({ err: e, command: def?.name }, 'command failed with an internal error');
     const reply = { ...errorReply(err), ...clusterTimeFields(instance) };
-    applyLabels(instance, reply, facts, err.code, undefined, err);
+    // mongod waits for write concern after a failed command too, which is where failCommand's
+    // writeConcernError lands.
+    const wce = def && facts.ran ? injectedWriteConcernError(instance, def, db, body, connection) : undefined;
+    if (wce) reply.writeConcernError = wce.writeConcernError;
+    applyLabels(instance, reply, facts, err.code, wce ? toJsNumber(wce.writeConcernError.code) : undefined, err, wce?.labelsOverride);
+    if (takeCloseRequest(connection)) return { reply, closeConnection: true };
     return { reply };
   }
+}
+
+/** failCommand's writeConcernError for a command that takes a write concern, when it fires. */
+function injectedWriteConcernError(instance: Instance, def: CommandDefinition, db: string, body: Document, connection: ConnectionInfo): WriteConcernErrorAction | undefined {
+  const failPoints = failPointsOf(instance);
+  if (!failPoints.anyEnabled || !supportsWriteConcern(def.name)) return undefined;
+  const target: FailPointTarget = failPointTarget(def, namespaceOf(def, db, body), connection);
+  return failPoints.afterCommand(target);
 }
 
 async function runInSession(
@@ -134,11 +166,18 @@ async function runInSession(
     }
     if (statement) session!.statementsRun++;
     recordCommandUsage(def.name, body, true, undefined);
-    const writeConcernError = statement ? undefined : await waitForWriteConcern(instance, generic.writeConcern, instance.engine.lastCommitTs);
+    // failCommand's writeConcernError replaces the real wait, as in mongod (statements of a
+    // transaction included: the fail point does not look at that).
+    const injected = injectedWriteConcernError(instance, def, db, body, connection);
+    const writeConcernError = injected
+      ? injected.writeConcernError
+      : statement
+        ? undefined
+        : await waitForWriteConcern(instance, generic.writeConcern, instance.engine.lastCommitTs);
     const reply: Document = { ...result, ok: OK, ...clusterTimeFields(instance) };
     if (writeConcernError) {
       reply.writeConcernError = writeConcernError;
-      applyLabels(instance, reply, { name: def.name, generic, lastCommitBefore: instance.engine.lastCommitTs }, undefined, toJsNumber(writeConcernError.code), undefined);
+      applyLabels(instance, reply, { name: def.name, generic, lastCommitBefore: instance.engine.lastCommitTs }, undefined, toJsNumber(writeConcernError.code), undefined, injected?.labelsOverride);
     }
     return { reply };
   } finally {
@@ -149,7 +188,22 @@ async function runInSession(
 }
 
 /** Adds errorLabels by mongod's rules, unless the error carries labels set by a fail point. */
-function applyLabels(instance: Instance, reply: Document, facts: RequestFacts, code: number | undefined, writeConcernCode: number | undefined, err: DossierError | undefined): void {
+function applyLabels(
+  instance: Instance,
+  reply: Document,
+  facts: RequestFacts,
+  code: number | undefined,
+  writeConcernCode: number | undefined,
+  err: DossierError | undefined,
+  labelsOverride?: readonly string[],
+): void {
+  // A fail point's errorLabels replace the server's own, even when empty (mongod's errorLabelsOverride).
+  const override = err instanceof FailPointError && err.labelsOverride !== undefined ? err.labelsOverride : labelsOverride;
+  if (override !== undefined) {
+    if (override.length > 0) reply.errorLabels = [...override];
+    else delete reply.errorLabels;
+    return;
+  }
   if (err && err.errorLabels.length > 0) {
     reply.errorLabels = [...err.errorLabels];
     return;

@@ -37,7 +37,7 @@ export const FAIL_COMMAND_CLOSE_CONNECTION_CODE = 50985;
 
 /**
  * An error raised by a fail point. `labelsOverride`, when set (even empty), replaces the labels
- * the server would add by its own rules — mongod's errorLabelsOverride decoration.
+ * the server would add by its own rules (sessions/labels.ts) — mongod's errorLabelsOverride.
  */
 export class FailPointError extends DossierError {
   constructor(
@@ -352,89 +352,15 @@ export function sleepMs(clock: Clock, ms: number): Promise<void> {
   });
 }
 
-// ---------------------------------------------------------------------------------------------
-// Error labels, by mongod's rules (src/mongo/db/error_labels.cpp). They live here because
-// failCommand's errors must get exactly the labels a real error with the same code would get,
-// unless the fail point overrides them.
-// ---------------------------------------------------------------------------------------------
-
-/** error_codes.yml category RetriableError. */
-const RETRIABLE_CODES: ReadonlySet<number> = new Set([
-  6, 7, 89, 91, 134, 189, 262, 317, 358, 384, 402, 406, 407, 412, 453, 462, 9001, 10107, 11600, 11602, 13435, 13436, 50915, 91331,
-  10045600,
-]);
-/** error_codes.yml category ShutdownError. */
-const SHUTDOWN_CODES: ReadonlySet<number> = new Set([91, 333, 11600]);
-/** SnapshotError and NeedRetargettingError, both transient inside a transaction. */
-const SNAPSHOT_OR_RETARGET_CODES: ReadonlySet<number> = new Set([239, 246, 250, 272, 150, 13388]);
 /**
- * Transient in a transaction whatever the command (isTransientTransactionError's switch):
- * WriteConflict, LockTimeout, PreparedTransactionInProgress, ShardCannotRefreshDueToLocksHeld,
- * StaleDbVersion, TenantMigrationAborted, TenantMigrationCommitted.
+ * Connections a fail point asked to close once their current command is done (closeConnection of
+ * onPrimaryTransactionalWrite, where the write still commits but the client never hears of it).
  */
-const ALWAYS_TRANSIENT_CODES: ReadonlySet<number> = new Set([112, 24, 267, 343, 249, 325, 326]);
-const COMMIT_OR_ABORT = new Set(['commitTransaction', 'abortTransaction', 'coordinateCommitTransaction']);
-
-export function isRetriableErrorCode(code: number): boolean {
-  return RETRIABLE_CODES.has(code);
+const closeRequests = new WeakSet<object>();
+export function requestCloseAfterCommand(connection: object): void {
+  closeRequests.add(connection);
 }
-
-export interface ErrorLabelContext {
-  commandName: string;
-  /** The request carried a txnNumber. */
-  hasTxnNumber: boolean;
-  /** The request carried `autocommit` (always false when present): it is part of a transaction. */
-  hasAutocommit: boolean;
-  /** The command's error code, if it failed. */
-  code?: number | undefined;
-  /** The write concern error's code, if the reply has one. */
-  writeConcernCode?: number | undefined;
-  /** The server is shutting down. */
-  inShutdown?: boolean;
-}
-
-/** mongod's isTransientTransactionError(code, hasWriteConcernError, isCommitOrAbort). */
-export function isTransientTransactionError(code: number, hasWriteConcernError: boolean, isCommitOrAbort: boolean): boolean {
-  if (code === 358) return false; // InternalTransactionNotSupported
-  if (ALWAYS_TRANSIENT_CODES.has(code)) return true;
-  if (SNAPSHOT_OR_RETARGET_CODES.has(code)) return true;
-  if (isCommitOrAbort) return code === ErrorCodes.NoSuchTransaction && !hasWriteConcernError;
-  return RETRIABLE_CODES.has(code) || code === ErrorCodes.NoSuchTransaction;
-}
-
-/**
- * The labels mongod's ErrorLabelBuilder adds: TransientTransactionError for transient errors
- * inside a transaction; otherwise RetryableWriteError for retriable codes (of the command or of
- * its write concern error) on a retryable write or a commit/abort. NoWritesPerformed needs
- * per-client last-op tracking Dossier does not keep, so it only comes from a fail point's
- * explicit errorLabels. Change-stream labels are left to the change-stream code.
- */
-export function mongodErrorLabels(ctx: ErrorLabelContext): string[] {
-  const isCommitOrAbort = COMMIT_OR_ABORT.has(ctx.commandName);
-  const hasWce = ctx.writeConcernCode !== undefined;
-  if (ctx.code !== undefined && ctx.hasTxnNumber && ctx.hasAutocommit && isTransientTransactionError(ctx.code, hasWce, isCommitOrAbort)) {
-    return ['TransientTransactionError'];
-  }
-  const isRetryableWrite = ctx.hasTxnNumber && !ctx.hasAutocommit;
-  const isCommitOrAbortOfTxn = ctx.hasTxnNumber && ctx.hasAutocommit && isCommitOrAbort;
-  if (isRetryableWrite || isCommitOrAbortOfTxn) {
-    if (ctx.inShutdown && ctx.code !== undefined && (SHUTDOWN_CODES.has(ctx.code) || ctx.code === 90)) return ['RetryableWriteError'];
-    if ((ctx.code !== undefined && RETRIABLE_CODES.has(ctx.code)) || (ctx.writeConcernCode !== undefined && RETRIABLE_CODES.has(ctx.writeConcernCode))) {
-      return ['RetryableWriteError'];
-    }
-  }
-  return [];
-}
-
-/**
- * The labels of a reply: a fail point's override wins (mongod's errorLabelsOverride); otherwise the
- * labels the error already carries (e.g. TransientTransactionError on a WriteConflict) plus
- * mongod's rules.
- */
-export function replyErrorLabels(error: DossierError | undefined, ctx: ErrorLabelContext, wceOverride?: readonly string[]): string[] {
-  if (error instanceof FailPointError && error.labelsOverride !== undefined) return [...error.labelsOverride];
-  if (wceOverride !== undefined) return [...wceOverride];
-  const labels = new Set<string>(error?.errorLabels ?? []);
-  for (const l of mongodErrorLabels(ctx)) labels.add(l);
-  return [...labels];
+/** True (once) when a fail point asked for this connection to close: the dispatcher then sends no reply. */
+export function takeCloseRequest(connection: object): boolean {
+  return closeRequests.delete(connection);
 }

@@ -7,6 +7,7 @@
  * kept so a retry answers without writing again.
  */
 import { ErrorCodes, fail } from '../base/index.js';
+import { failPointsOf, requestCloseAfterCommand } from './failpoints.js';
 import { Long, type Document } from '../bson/index.js';
 import { blockingTransactionOf, CURRENT_TERM, type StorageTxn } from '../storage/index.js';
 import { timestampOf, type TsKey } from '../time/index.js';
@@ -67,6 +68,14 @@ export async function runWrite<T>(ctx: CommandContext, stmtId: number | undefine
       continue;
     }
     const retryable = ctx.retryableWrite && ctx.session !== undefined && ctx.txnNumber !== undefined;
+    if (retryable) {
+      const injected = failPointsOf(instance).onPrimaryTransactionalWrite();
+      if (injected?.closeConnection) requestCloseAfterCommand(ctx.connection);
+      if (injected?.error) {
+        instance.engine.abort(txn);
+        throw injected.error;
+      }
+    }
     const ts = instance.engine.commit(txn, retryable ? { oplogFields: sessionOplogFields(ctx.session!, ctx.txnNumber!, stmtId) } : {});
     if (retryable && ts !== null) {
       ctx.session!.lastWriteTs = ts;

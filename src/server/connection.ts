@@ -116,7 +116,12 @@ export class Connection {
       if (!msg.flags.moreToCome) this.send(encodeOpMsgReply(reply, msg.requestId, this.nextRequestId++), msg.compressorId);
       return;
     }
-    let { reply } = await dispatchCommand(this.instance, this.info, db, body);
+    const first = await dispatchCommand(this.instance, this.info, db, body);
+    if (first.closeConnection) {
+      this.close();
+      return;
+    }
+    let { reply } = first;
     if (msg.flags.moreToCome || this.info.closed) return;
     // The exhaust protocol: a streaming hello keeps answering, each reply flagged moreToCome,
     // until the client goes away; every later reply waits for a topology change or maxAwaitTimeMS.

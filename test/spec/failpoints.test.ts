@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BSON } from 'mongodb';
 import { DossierError } from '../../src/base/index.js';
-import { FailPointError, FailPointRegistry, mongodErrorLabels, replyErrorLabels, appNameOf, sleepMs } from '../../src/commands/failpoints.js';
+import { FailPointError, FailPointRegistry, appNameOf, requestCloseAfterCommand, sleepMs, takeCloseRequest } from '../../src/commands/failpoints.js';
 import { ManualClock, type RandomSource } from '../../src/platform/index.js';
 
 const random: RandomSource = { bytes: (n) => new Uint8Array(n), int: () => 0 };
@@ -70,14 +70,14 @@ describe('failCommand', () => {
     assert.equal(r.afterCommand(target('insert')), undefined);
   });
 
-  it('errorLabels override the server labels, even when empty', () => {
+  it('errorLabels ride on the error as an override, even when empty; absent, the server labels it', () => {
     const r = new FailPointRegistry(random);
     r.configure({ configureFailPoint: 'failCommand', mode: 'alwaysOn', data: { failCommands: ['insert'], errorCode: 91, errorLabels: [] } });
-    const err = r.beforeCommand(target('insert'))!.error!;
-    const retryable = { commandName: 'insert', hasTxnNumber: true, hasAutocommit: false, code: 91 };
-    assert.deepEqual(replyErrorLabels(err, retryable), []);
+    assert.deepEqual(r.beforeCommand(target('insert'))!.error!.labelsOverride, []);
+    r.configure({ configureFailPoint: 'failCommand', mode: 'alwaysOn', data: { failCommands: ['insert'], errorCode: 91, errorLabels: ['X'] } });
+    assert.deepEqual(r.beforeCommand(target('insert'))!.error!.errorLabels, ['X']);
     r.configure({ configureFailPoint: 'failCommand', mode: 'alwaysOn', data: { failCommands: ['insert'], errorCode: 91 } });
-    assert.deepEqual(replyErrorLabels(r.beforeCommand(target('insert'))!.error!, retryable), ['RetryableWriteError']);
+    assert.equal(r.beforeCommand(target('insert'))!.error!.labelsOverride, undefined);
   });
 
   it('rejects unknown fail points and malformed modes', () => {
@@ -118,21 +118,16 @@ describe('other fail points', () => {
   });
 });
 
-describe("mongod's error label rules", () => {
-  it('TransientTransactionError inside a transaction, RetryableWriteError for retryable writes', () => {
-    assert.deepEqual(mongodErrorLabels({ commandName: 'insert', hasTxnNumber: true, hasAutocommit: true, code: 112 }), ['TransientTransactionError']);
-    assert.deepEqual(mongodErrorLabels({ commandName: 'insert', hasTxnNumber: true, hasAutocommit: true, code: 91 }), ['TransientTransactionError']);
-    assert.deepEqual(mongodErrorLabels({ commandName: 'insert', hasTxnNumber: true, hasAutocommit: false, code: 91 }), ['RetryableWriteError']);
-    assert.deepEqual(mongodErrorLabels({ commandName: 'insert', hasTxnNumber: false, hasAutocommit: false, code: 91 }), []);
-    assert.deepEqual(mongodErrorLabels({ commandName: 'insert', hasTxnNumber: true, hasAutocommit: false, code: 11000 }), []);
-    assert.deepEqual(mongodErrorLabels({ commandName: 'commitTransaction', hasTxnNumber: true, hasAutocommit: true, code: 91 }), ['RetryableWriteError']);
-    assert.deepEqual(mongodErrorLabels({ commandName: 'commitTransaction', hasTxnNumber: true, hasAutocommit: true, code: 251 }), ['TransientTransactionError']);
-    assert.deepEqual(mongodErrorLabels({ commandName: 'commitTransaction', hasTxnNumber: true, hasAutocommit: true, code: 251, writeConcernCode: 64 }), []);
-    assert.deepEqual(mongodErrorLabels({ commandName: 'insert', hasTxnNumber: true, hasAutocommit: false, writeConcernCode: 11600 }), ['RetryableWriteError']);
+describe('helpers', () => {
+  it('close requests are taken once', () => {
+    const conn = {};
+    assert.equal(takeCloseRequest(conn), false);
+    requestCloseAfterCommand(conn);
+    assert.equal(takeCloseRequest(conn), true);
+    assert.equal(takeCloseRequest(conn), false);
   });
 
-  it('appNameOf and sleepMs', async () => {
-    assert.equal(appNameOf({ application: { name: 'a' } }), 'a');
+  it('appNameOf and sleepMs', async () => {    assert.equal(appNameOf({ application: { name: 'a' } }), 'a');
     assert.equal(appNameOf(undefined), undefined);
     const clock = new ManualClock();
     let done = false;

@@ -11,16 +11,15 @@ import { fail, failLocation } from '../../base/index.js';
 import { FIND_DEFAULT_BATCH_SIZE } from '../../base/limits.js';
 import { compareValues, isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { timestampOf } from '../../time/index.js';
-import { newStats, type ExecutionStats } from '../../query/executor.js';
+import { newStats, runQuery, type ExecutionStats } from '../../query/executor.js';
 import { parseHint, type Hint } from '../../query/planner.js';
-import { parseFilter } from '../../query/filter/index.js';
 import {
   baseVariables, executorError, explainSource, makeRunContext, newVariables, parseExpression, parsePipelineStages, planSource, PipelineRun,
   runPipeline, Scope, validateVariableName, PAUSE, type Expression, type Flow, type ParseState, type OutputWriter, type ParsedPipeline, type PipelineHost, type PipelineLimits, type RunContext, type Stage,
 } from '../../query/aggregate/index.js';
 import type { StorageTxn } from '../../storage/index.js';
 import { CommandArgs } from '../args.js';
-import { cursorReply, endRead, nonNegative, readTransaction, rejectCollation } from '../query-support.js';
+import { compileQuery, cursorReply, endRead, nonNegative, readTransaction, rejectCollation } from '../query-support.js';
 import { checkStorable, insertDocument, sortLimit, validateAgainstCollection } from '../write-support.js';
 import { validateCollectionName } from '../namespaces.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
@@ -120,11 +119,10 @@ function outputWriter(ctx: CommandContext, req: AggregateRequest, txn: StorageTx
   const coll = instance.ensureCollection(db, collName);
   const findByKey = (on: readonly string[], key: Document): { rid: number; doc: Document } | undefined => {
     if (on.length === 1 && on[0] === '_id') return txn.findById(coll, key._id);
-    const filter = parseFilter(key);
-    for (const r of txn.scan(coll)) {
-      const matchesAll = on.every((f) => compareValues(getPath(r.doc, f), key[f]) === 0);
-      if (matchesAll) return r;
-      void filter;
+    // Other join fields have a unique index (checked by $merge); plan through it like find.
+    const q = compileQuery(coll, key, undefined, undefined);
+    for (const r of runQuery(txn, coll, q.planned, q.filter, { sortMemoryLimitBytes: sortLimit(instance) })) {
+      if (on.every((f) => compareValues(getPath(r.doc, f), key[f]) === 0)) return r;
     }
     return undefined;
   };
@@ -171,14 +169,20 @@ function hostFor(ctx: CommandContext, req: AggregateRequest, txn: StorageTxn): P
     txn,
     hostName: instance.config.host,
     getCollection: (db, name) => instance.getCollection(db, name),
-    withOutput(db, collName, work) {
+    openOutput(db, collName) {
       // $out and $merge write in a transaction of their own (they are refused inside a user's).
       const w = instance.engine.begin();
       try {
-        work(outputWriter(ctx, req, w, db, collName));
-        instance.engine.commit(w);
+        const writer = outputWriter(ctx, req, w, db, collName);
+        return {
+          ...writer,
+          commit: () => void instance.engine.commit(w),
+          abort: () => {
+            if (w.isActive) instance.engine.abort(w);
+          },
+        };
       } catch (e) {
-        if (w.isActive) instance.engine.abort(w);
+        instance.engine.abort(w);
         throw e;
       }
     },
@@ -227,6 +231,9 @@ function limitsFor(ctx: CommandContext, req: AggregateRequest): PipelineLimits {
   };
 }
 
+/** The longest a pipeline runs before it lets other connections in (well under the 50 ms goal). */
+const PIPELINE_SLICE_MS = 2;
+
 /** Resolves on the next turn of the event loop: other connections' I/O runs before it. */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -238,7 +245,10 @@ function runContextFor(ctx: CommandContext, req: AggregateRequest, compiled: Com
   const clusterTime = timestampOf(instance.hlc.now());
   const vars = baseVariables(compiled.parsed.state, now, clusterTime);
   for (const l of compiled.lets) vars[l.slot] = l.expr.evaluate(newVariables(l.state, {}, now, clusterTime));
-  return makeRunContext(hostFor(ctx, req, txn), ctx.db, limitsFor(ctx, req), vars, { random: compiled.random });
+  return makeRunContext(hostFor(ctx, req, txn), ctx.db, limitsFor(ctx, req), vars, { random: compiled.random }, {
+    monotonicMs: () => instance.clock.monotonicMs(),
+    sliceMs: PIPELINE_SLICE_MS,
+  });
 }
 
 /** Wraps each stage so explain's executionStats can report what it returned. */

@@ -2,6 +2,7 @@ import { fail, failLocation } from '../../base/index.js';
 import { typeNameOf, Long } from '../../bson/index.js';
 import { CommandArgs } from '../args.js';
 import { CursorManager, cursorIdToLong, type ClientCursor } from '../cursors.js';
+import { appNameOf, failPointsOf } from '../failpoints.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
 
 /** A cursor stays in the session, and the transaction, that opened it (mongod's getMore checks). */
@@ -44,6 +45,8 @@ export const getMoreCommand: CommandDefinition = {
     if (existing) checkCursorSession(ctx, existing);
     const cursor = cursors.checkOut(id, ns);
     try {
+      const injected = failPointsOf(ctx.instance).getMoreAfterCursorCheckout({ namespace: ns, appName: appNameOf(ctx.connection.clientMetadata) });
+      if (injected) throw injected;
       const { batch, exhausted } = CursorManager.readBatch(cursor.source, batchSize === 0 ? undefined : batchSize, cursor);
       cursor.nReturned += batch.length;
       if (exhausted) {

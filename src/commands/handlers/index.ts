@@ -29,6 +29,7 @@ import { killAllSessionsCommand } from './killAllSessions.js';
 import { killAllSessionsByPatternCommand } from './killAllSessionsByPattern.js';
 import { refreshLogicalSessionCacheNowCommand } from './refreshLogicalSessionCacheNow.js';
 import { bulkWriteCommand } from './bulkWrite.js';
+import { configureFailPointCommand } from './configureFailPoint.js';
 import { DIAGNOSTIC_COMMANDS } from './diagnostic-index.js';
 
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
@@ -62,5 +63,6 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   killAllSessionsByPatternCommand,
   refreshLogicalSessionCacheNowCommand,
   bulkWriteCommand,
+  configureFailPointCommand,
   ...DIAGNOSTIC_COMMANDS,
 ];

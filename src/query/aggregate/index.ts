@@ -19,7 +19,6 @@ import './accumulators.js';
 import './stages.js';
 import './stages-join.js';
 import './stages-io.js';
-import './stages-window.js';
 
 export {
   parseExpression, Scope, newVariables, validateVariableName, type Expression, type ExpressionEnvironment, type ParseState, type Variables,
@@ -27,7 +26,7 @@ export {
 export {
   PAUSE, parsePipelineStages, stagesForbiddenInTransaction, stageDefinition, makeRunContext, baseVariables, executorError,
   type Flow, type ParsedPipeline, type PipelineHost, type PipelineLimits, type PipelineParseContext, type RunContext, type Stage,
-  type StageDefinition, type OutputWriter,
+  type StageDefinition, type OutputWriter, type OutputSession,
 } from './pipeline.js';
 export { runPipeline, planSource, explainSource, PipelineRun, type PipelineRunOptions, type SourcePlan } from './runner.js';
 export { parseAccumulator, type Accumulator, type AccumulatorState } from './accumulators.js';

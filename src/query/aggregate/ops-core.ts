@@ -68,7 +68,7 @@ registerOperator('$subtract', (args, scope, name) => {
     const ta = typeNameOf(a);
     const tb = typeNameOf(b);
     if (ta === 'date') {
-      if (tb === 'date') return integral(BigInt(dateMs(a) - dateMs(b)));
+      if (tb === 'date') return fromSafeNum({ t: 'long', v: BigInt(dateMs(a) - dateMs(b)) });
       const n = toSafeNum(b);
       if (n) return new Date(dateMs(a) - millisOf(n));
     } else {

@@ -5,7 +5,7 @@
  */
 import { fail, failLocation, DossierError, ErrorCodes } from '../../base/index.js';
 import {
-  Decimal128, documentSize, isDocument, Long, ObjectId, typeNameOf, type BsonValue,
+  Decimal128, encodeDocument, isDocument, Long, ObjectId, typeNameOf, type BsonValue,
 } from '../../bson/index.js';
 import { checkArity, expression, foldConstant, parseExpression, parseOperands, registerOperator, type Expression } from './expression.js';
 import { parseIsoDate } from './ops-date.js';
@@ -235,7 +235,8 @@ registerOperator('$bsonSize', (args, scope, name) => {
     const v = ops[0]!.evaluate(vars);
     if (isNullish(v)) return null;
     if (!isDocument(v)) failLocation(31393, `$bsonSize requires a document input, found: ${typeNameOf(v)}`);
-    return integral(documentSize(v));
+    // Serialized length: bson's calculateObjectSize over-counts Int32 wrappers.
+    return integral(encodeDocument(v).length);
   });
 });
 

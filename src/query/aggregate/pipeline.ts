@@ -24,8 +24,11 @@ export interface PipelineHost {
   /** The storage snapshot every read of this command uses (the session's transaction when in one). */
   readonly txn: StorageTxn;
   getCollection(db: string, name: string): Collection | undefined;
-  /** Writes of $out / $merge: runs `work` in one write transaction and commits it. */
-  withOutput?(db: string, coll: string, work: (w: OutputWriter) => void): void;
+  /**
+   * Writes of $out / $merge: a write transaction of their own on the target collection. The
+   * stage writes in slices (yielding between them) and then commits, or aborts on error.
+   */
+  openOutput?(db: string, coll: string): OutputSession;
   /** $collStats's storageStats/count for a collection. */
   collStats?(db: string, coll: string, spec: Document): Document;
   /** $currentOp's entries (already filtered by its options). */
@@ -46,6 +49,11 @@ export interface OutputWriter {
   replace(existing: Document, doc: Document): void;
   /** $out replaces the whole collection: removes every existing document. */
   clear(): void;
+}
+
+export interface OutputSession extends OutputWriter {
+  commit(): void;
+  abort(): void;
 }
 
 export interface PipelineLimits {
@@ -87,7 +95,7 @@ export interface Stage {
   readonly spec: Document;
   run(input: Flow, ctx: RunContext): Flow;
   /** For the leading-$match/$sort/$limit push-down into the query planner. */
-  readonly pushdown?: { kind: 'match'; filterDoc: Document; filter: FilterNode } | { kind: 'sort'; sortDoc: Document } | { kind: 'limit'; n: number } | { kind: 'skip'; n: number };
+  readonly pushdown?: { kind: 'match'; filterDoc: Document; filter: FilterNode; prepare: (ctx: RunContext) => void } | { kind: 'sort'; sortDoc: Document } | { kind: 'limit'; n: number } | { kind: 'skip'; n: number };
 }
 
 export interface StageDefinition {
@@ -200,10 +208,22 @@ export function baseVariables(state: ParseState, now: Date, clusterTime: BsonVal
   return newVariables(state, undefined, now, clusterTime);
 }
 
-/** Creates a run context with a tick counter. */
-export function makeRunContext(host: PipelineHost, db: string, limits: PipelineLimits, baseVars: Variables, env: ExpressionEnvironment): RunContext {
+/**
+ * Creates a run context. `tick` asks for a PAUSE every `yieldEveryDocs` source documents, or
+ * sooner when `monotonicMs` is given and a slice of `sliceMs` has passed (the clock is read only
+ * every 64 documents, to stay cheap).
+ */
+export function makeRunContext(
+  host: PipelineHost,
+  db: string,
+  limits: PipelineLimits,
+  baseVars: Variables,
+  env: ExpressionEnvironment,
+  clock?: { monotonicMs: () => number; sliceMs: number },
+): RunContext {
   let n = 0;
   const every = Math.max(1, limits.yieldEveryDocs);
+  let sliceStart = clock ? clock.monotonicMs() : 0;
   return {
     host,
     db,
@@ -211,8 +231,10 @@ export function makeRunContext(host: PipelineHost, db: string, limits: PipelineL
     baseVars,
     env,
     tick() {
-      if (++n >= every) {
+      n++;
+      if (n >= every || (clock && (n & 63) === 0 && clock.monotonicMs() - sliceStart >= clock.sliceMs)) {
         n = 0;
+        if (clock) sliceStart = clock.monotonicMs();
         return true;
       }
       return false;

@@ -142,7 +142,7 @@ export function parseUnset(paths: string[]): ParsedProjection {
 export function applyProjection(p: ParsedProjection, doc: Document, vars: Variables): Document {
   switch (p.type) {
     case 'inclusion':
-      return applyInclusion(p.root, doc, vars);
+      return applyInclusion(p.root, doc, vars, true);
     case 'exclusion':
       return applyExclusion(p.root, doc);
     case 'addFields':
@@ -150,9 +150,12 @@ export function applyProjection(p: ParsedProjection, doc: Document, vars: Variab
   }
 }
 
-function applyInclusion(node: ProjectionNode, doc: Document, vars: Variables): Document {
+function applyInclusion(node: ProjectionNode, doc: Document, vars: Variables, root = false): Document {
   const out: Document = {};
-  for (const key of Object.keys(doc)) {
+  const keys = Object.keys(doc);
+  // The top-level _id comes first in the output, whatever its place in the input.
+  if (root && node.children.get('_id')?.kind === 'include' && keys.includes('_id')) keys.unshift(...keys.splice(keys.indexOf('_id'), 1));
+  for (const key of keys) {
     const child = node.children.get(key);
     if (!child || child.kind === 'exclude' || child.kind === 'computed') continue;
     const v = doc[key];

@@ -76,7 +76,9 @@ export function runPipeline(
   if (!coll || !src.planned) input = emptyFlow();
   else {
     const head = stages[0]?.pushdown;
-    const filter = head?.kind === 'match' && src.consumed > 0 ? head.filter : parseFilter({});
+    const pushedMatch = head?.kind === 'match' && src.consumed > 0 ? head : undefined;
+    pushedMatch?.prepare(ctx);
+    const filter = pushedMatch ? pushedMatch.filter : parseFilter({});
     const candidates = runQuery(ctx.host.txn, coll, src.planned, filter, {
       sort: src.sort,
       skip: src.skip,

@@ -8,7 +8,7 @@ import { compareValues, isDocument, Long, typeNameOf, type BsonValue, type Docum
 import { formatValue } from '../filter/index.js';
 import { parseExpression, validateVariableName, NOW_SLOT, type Expression } from './expression.js';
 import {
-  childRunContext, collect, parsePipelineStages, PAUSE, registerStage, sourceFlow, type OutputWriter, type ParsedPipeline, type RunContext,
+  childRunContext, collect, parsePipelineStages, PAUSE, registerStage, sourceFlow, type OutputSession, type ParsedPipeline, type RunContext,
 } from './pipeline.js';
 import { runPipeline } from './runner.js';
 import { getNested } from './stages.js';
@@ -25,10 +25,23 @@ function parseTarget(stage: string, v: BsonValue, db: string): { db: string; col
   return failLocation(16990, `${stage} only supports a string or object argument, not ${typeNameOf(v)}`);
 }
 
-function requireWriter(ctx: RunContext, stage: string): NonNullable<RunContext['host']['withOutput']> {
-  const w = ctx.host.withOutput;
-  if (!w) fail('IllegalOperation', `${stage} is not available here`);
-  return w.bind(ctx.host);
+function openOutput(ctx: RunContext, stage: string, target: { db: string; coll: string }): OutputSession {
+  if (!ctx.host.openOutput) fail('IllegalOperation', `${stage} is not available here`);
+  return ctx.host.openOutput(target.db, target.coll);
+}
+
+/** Runs `write` over the documents in slices, yielding PAUSE between them, then commits. */
+function* writeInSlices(ctx: RunContext, out: OutputSession, docs: readonly Document[], write: (d: Document) => void): Generator<typeof PAUSE, void, undefined> {
+  try {
+    for (const d of docs) {
+      if (ctx.tick()) yield PAUSE;
+      write(d);
+    }
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
 }
 
 registerStage({
@@ -46,10 +59,14 @@ registerStage({
       *run(input, rctx) {
         const docs: Document[] = [];
         yield* collect(input, docs);
-        requireWriter(rctx, '$out')(target.db, target.coll, (w) => {
-          w.clear();
-          for (const d of docs) w.insert(d);
-        });
+        const out = openOutput(rctx, '$out', target);
+        try {
+          out.clear();
+        } catch (e) {
+          out.abort();
+          throw e;
+        }
+        yield* writeInSlices(rctx, out, docs, (d) => out.insert(d));
       },
     };
   },
@@ -122,59 +139,59 @@ registerStage({
       *run(input, rctx) {
         const docs: Document[] = [];
         yield* collect(input, docs);
-        const pending: Array<() => void> = [];
-        void pending;
-        requireWriter(rctx, '$merge')(t.db, t.coll, (w: OutputWriter) => {
-          const isId = onFields.length === 1 && onFields[0] === '_id';
-          if (!isId && !w.hasUniqueIndexOn(onFields)) failLocation(51183, 'Cannot find index to verify that join fields will be unique');
-          for (const d of docs) {
-            const key: Document = {};
-            for (const f of onFields) {
-              const v = getNested(d, f.split('.'));
-              if (v === undefined && f === '_id') continue;
-              if (v === undefined || v === null || Array.isArray(v) || typeNameOf(v) === 'undefined') {
-                failLocation(51132, `$merge write error: 'on' field '${f}' cannot be missing, null, undefined or an array`);
-              }
-              key[f] = v;
+        const w = openOutput(rctx, '$merge', t);
+        const isId = onFields.length === 1 && onFields[0] === '_id';
+        if (!isId && !w.hasUniqueIndexOn(onFields)) {
+          w.abort();
+          failLocation(51183, 'Cannot find index to verify that join fields will be unique');
+        }
+        yield* writeInSlices(rctx, w, docs, (d) => {
+          const key: Document = {};
+          for (const f of onFields) {
+            const v = getNested(d, f.split('.'));
+            if (v === undefined && f === '_id') continue;
+            if (v === undefined || v === null || Array.isArray(v) || typeNameOf(v) === 'undefined') {
+              failLocation(51132, `$merge write error: 'on' field '${f}' cannot be missing, null, undefined or an array`);
             }
-            const existing = Object.keys(key).length === onFields.length ? w.find(onFields, key) : undefined;
-            if (!existing) {
-              if (whenNotMatched === 'insert') w.insert(d);
-              else if (whenNotMatched === 'fail') failLocation(13113, '$merge could not find a matching document in the target collection for at least one document in the source collection');
-              continue;
-            }
-            let next: Document;
-            if (whenMatched === 'keepExisting') continue;
-            if (whenMatched === 'fail') {
-              throw new DossierError(ErrorCodes.DuplicateKey, `E11000 duplicate key error collection: ${t.db}.${t.coll} index: _id_ dup key: { _id: ${formatValue(existing._id)} }`, {
-                extra: { keyPattern: { _id: 1 }, keyValue: { _id: existing._id } },
-              });
-            }
-            if (whenMatched === 'replace') {
-              next = d._id === undefined ? { _id: existing._id, ...d } : d;
-            } else if (whenMatched === 'merge') {
-              next = {};
-              for (const k of Object.keys(existing)) setField(next, k, existing[k]);
-              for (const k of Object.keys(d)) if (d[k] !== undefined) setField(next, k, d[k]);
-            } else {
-              const childVars = rctx.baseVars.slice();
-              childVars[newSlot] = d;
-              const lv = rctx.baseVars.slice();
-              lv[0] = d;
-              lv[1] = d;
-              for (const [slot, e] of lets) childVars[slot] = e.evaluate(lv);
-              const out: Document[] = [];
-              const childCtx = childRunContext(rctx, childVars);
-              for (const x of runPipeline(whenMatched, childCtx, undefined, { input: sourceFlow([existing], childCtx) })) if (x !== PAUSE) out.push(x);
-              if (out.length !== 1) fail('InternalError', '$merge whenMatched pipeline must produce one document');
-              next = out[0]!;
-            }
-            if (next._id !== undefined && compareValues(next._id, existing._id) !== 0) {
-              fail('ImmutableField', "$merge failed to update the matching document, did you attempt to modify the _id or the shard key? :: caused by :: Performing an update on the path '_id' would modify the immutable field '_id'");
-            }
-            if (next._id === undefined) next = { _id: existing._id, ...next };
-            w.replace(existing, next);
+            key[f] = v;
           }
+          const existing = Object.keys(key).length === onFields.length ? w.find(onFields, key) : undefined;
+          if (!existing) {
+            if (whenNotMatched === 'insert') w.insert(d);
+            else if (whenNotMatched === 'fail') failLocation(13113, '$merge could not find a matching document in the target collection for at least one document in the source collection');
+            return;
+          }
+          let next: Document;
+          if (whenMatched === 'keepExisting') return;
+          if (whenMatched === 'fail') {
+            throw new DossierError(ErrorCodes.DuplicateKey, `E11000 duplicate key error collection: ${t.db}.${t.coll} index: _id_ dup key: { _id: ${formatValue(existing._id)} }`, {
+              extra: { keyPattern: { _id: 1 }, keyValue: { _id: existing._id } },
+            });
+          }
+          if (whenMatched === 'replace') {
+            next = d._id === undefined ? { _id: existing._id, ...d } : d;
+          } else if (whenMatched === 'merge') {
+            next = {};
+            for (const k of Object.keys(existing)) setField(next, k, existing[k]);
+            for (const k of Object.keys(d)) if (d[k] !== undefined) setField(next, k, d[k]);
+          } else {
+            const childVars = rctx.baseVars.slice();
+            childVars[newSlot] = d;
+            const lv = rctx.baseVars.slice();
+            lv[0] = d;
+            lv[1] = d;
+            for (const [slot, e] of lets) childVars[slot] = e.evaluate(lv);
+            const out: Document[] = [];
+            const childCtx = childRunContext(rctx, childVars);
+            for (const x of runPipeline(whenMatched, childCtx, undefined, { input: sourceFlow([existing], childCtx) })) if (x !== PAUSE) out.push(x);
+            if (out.length !== 1) fail('InternalError', '$merge whenMatched pipeline must produce one document');
+            next = out[0]!;
+          }
+          if (next._id !== undefined && compareValues(next._id, existing._id) !== 0) {
+            fail('ImmutableField', "$merge failed to update the matching document, did you attempt to modify the _id or the shard key? :: caused by :: Performing an update on the path '_id' would modify the immutable field '_id'");
+          }
+          if (next._id === undefined) next = { _id: existing._id, ...next };
+          w.replace(existing, next);
         });
       },
     };

@@ -81,7 +81,8 @@ registerStage({
     return {
       name: '$match',
       spec: { $match: spec },
-      pushdown: { kind: 'match', filterDoc: spec, filter },
+      // When the planner takes the filter over, the $expr variables must still be bound.
+      pushdown: { kind: 'match', filterDoc: spec, filter, prepare: (rctx) => void (holder.vars = varsFor(rctx)) },
       *run(input, rctx) {
         holder.vars = varsFor(rctx);
         for (const d of input) {

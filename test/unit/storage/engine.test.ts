@@ -9,7 +9,7 @@ import { ManualClock } from '../../../src/platform/index.js';
 import { HybridLogicalClock } from '../../../src/time/index.js';
 import { DossierError } from '../../../src/base/index.js';
 import { StorageEngine, type Collection, type IndexState, type StorageTxn } from '../../../src/storage/index.js';
-import type { Document } from '../../../src/bson/index.js';
+import { Int32, type Document } from '../../../src/bson/index.js';
 
 let clock: ManualClock;
 let engine: StorageEngine;
@@ -299,16 +299,18 @@ describe('storage: the oplog is appended at commit', () => {
     assert.equal(engine.oplog.records.size, before);
     engine.commit(t);
     assert.equal(engine.oplog.records.size, before + 1);
-    const last = engine.oplog.records.get(engine.oplog.records.maxKey()!)!.versions[0]!.doc!;
+    // Oplog entries are kept encoded; reading the record decodes them.
+    const last = engine.oplog.records.get(engine.oplog.records.maxKey()!)!.visibleAt(Infinity)!;
     assert.equal(last.op, 'i');
     assert.equal(last.ns, 'db.c');
-    assert.deepEqual(last.o, { _id: 1 });
+    // Encoded and decoded again, the entry keeps BSON types: the JS number 1 is an int32.
+    assert.deepEqual(last.o, { _id: new Int32(1) });
     assert.equal(last.ts.high, Math.floor(clock.nowMs() / 1000));
     clock.advance(1000);
     autocommit((tx) => tx.delete(coll, rid));
-    const del = engine.oplog.records.get(engine.oplog.records.maxKey()!)!.versions[0]!.doc!;
+    const del = engine.oplog.records.get(engine.oplog.records.maxKey()!)!.visibleAt(Infinity)!;
     assert.equal(del.op, 'd');
-    assert.deepEqual(del.o, { _id: 1 });
+    assert.deepEqual(del.o, { _id: new Int32(1) });
     assert.ok(del.ts.high > last.ts.high);
   });
 });

@@ -1,4 +1,0 @@
-/**
- * Window and gap-filling stages: $setWindowFields, $densify, $fill.
- */
-export {};
