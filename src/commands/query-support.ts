@@ -6,6 +6,8 @@ import { fail, failLocation } from '../base/index.js';
 import { isDocument, typeNameOf, type BsonValue, type Document } from '../bson/index.js';
 import type { Collection, StorageTxn } from '../storage/index.js';
 import { timestampOf } from '../time/index.js';
+import { systemClock } from '../platform/index.js';
+import { expressionHook } from '../query/aggregate/index.js';
 import { matches, parseFilter, type FilterNode } from '../query/filter/index.js';
 import { parseSort, type SortSpec } from '../query/sort.js';
 import { parseHint, planQuery, type Hint, type PlannedQuery } from '../query/planner.js';
@@ -16,12 +18,16 @@ import type { Instance } from './instance.js';
 
 /** Builds predicates for update/projection operators that evaluate filters ($pull, arrayFilters, $elemMatch). */
 export const matcherFactory: MatcherFactory = (filter) => {
-  const node = parseFilter(filter);
+  const node = compileFilter(filter);
   return (candidate) => matches(node, candidate);
 };
 
-export function compileFilter(filter: Document | undefined): FilterNode {
-  return parseFilter(filter ?? {});
+/**
+ * Parses a filter, with `$expr` evaluated by the aggregation expression language. `now` is
+ * `$$NOW`; callers with an instance pass its clock's time.
+ */
+export function compileFilter(filter: Document | undefined, now: Date = new Date(systemClock.nowMs())): FilterNode {
+  return parseFilter(filter ?? {}, { parseExpression: expressionHook({ now }) });
 }
 
 export function rejectCollation(collation: BsonValue): void {
@@ -39,8 +45,8 @@ export interface CompiledQuery {
   planned: PlannedQuery;
 }
 
-export function compileQuery(coll: Collection | undefined, filterDoc: Document | undefined, sortDoc: Document | undefined, hintValue: BsonValue): CompiledQuery {
-  const filter = compileFilter(filterDoc);
+export function compileQuery(coll: Collection | undefined, filterDoc: Document | undefined, sortDoc: Document | undefined, hintValue: BsonValue, now?: Date): CompiledQuery {
+  const filter = compileFilter(filterDoc, now);
   const sort = sortDoc && Object.keys(sortDoc).length > 0 ? parseSort(sortDoc) : undefined;
   const hint: Hint = parseHint(hintValue);
   return { filter, filterDoc: filterDoc ?? {}, sort, planned: planQuery(coll, filter, filterDoc ?? {}, sort, hint) };

@@ -12,6 +12,7 @@ import { applyUpdate, buildUpsertSeed, parseUpdate, validateStorable, type Parse
 import { runQuery, type Candidate } from '../query/executor.js';
 import { compileQuery, matcherFactory } from './query-support.js';
 import { runWrite } from './write-path.js';
+import { pipelineUpdateHook } from '../query/aggregate/index.js';
 import { matches } from '../query/filter/index.js';
 import type { CommandContext } from './types.js';
 import type { Instance } from './instance.js';
@@ -76,7 +77,7 @@ export interface UpdateOutcome {
 }
 
 export function parseUpdateStatement(stmt: UpdateStatement): ParsedUpdate {
-  const parsed = parseUpdate(stmt.u, { arrayFilters: stmt.arrayFilters, matcherFactory });
+  const parsed = parseUpdate(stmt.u, { arrayFilters: stmt.arrayFilters, matcherFactory, parsePipeline: pipelineUpdateHook() });
   if (stmt.multi && parsed.kind === 'replacement') fail('FailedToParse', 'multi update is not supported for replacement-style update');
   return parsed;
 }

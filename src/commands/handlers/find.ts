@@ -1,6 +1,7 @@
 import { FIND_DEFAULT_BATCH_SIZE } from '../../base/limits.js';
 import type { Document } from '../../bson/index.js';
 import { runQuery, newStats } from '../../query/executor.js';
+import { expressionHook } from '../../query/aggregate/index.js';
 import { explainPlan } from '../../query/planner.js';
 import { applyProjection, parseProjection } from '../../query/projection/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
@@ -99,8 +100,8 @@ export const findCommand: CommandDefinition = {
     const req = parseFind(ctx);
     const { instance } = ctx;
     const coll = instance.getCollection(ctx.db, req.collection);
-    const q = compileQuery(coll, req.filter, req.sort, req.hint);
-    const projection = req.projection && Object.keys(req.projection).length > 0 ? parseProjection(req.projection, { matcherFactory }) : undefined;
+    const q = compileQuery(coll, req.filter, req.sort, req.hint, new Date(instance.clock.nowMs()));
+    const projection = req.projection && Object.keys(req.projection).length > 0 ? parseProjection(req.projection, { matcherFactory, parseExpression: expressionHook({ now: new Date(instance.clock.nowMs()) }) }) : undefined;
     const read = readTransaction(ctx);
     const txn = read.txn;
     const candidates = runQuery(txn, coll, q.planned, q.filter, {

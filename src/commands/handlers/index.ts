@@ -30,6 +30,7 @@ import { killAllSessionsByPatternCommand } from './killAllSessionsByPattern.js';
 import { refreshLogicalSessionCacheNowCommand } from './refreshLogicalSessionCacheNow.js';
 import { bulkWriteCommand } from './bulkWrite.js';
 import { configureFailPointCommand } from './configureFailPoint.js';
+import { aggregateCommand } from './aggregate.js';
 import { DIAGNOSTIC_COMMANDS } from './diagnostic-index.js';
 
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
@@ -64,5 +65,6 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   refreshLogicalSessionCacheNowCommand,
   bulkWriteCommand,
   configureFailPointCommand,
+  aggregateCommand,
   ...DIAGNOSTIC_COMMANDS,
 ];
