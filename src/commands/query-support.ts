@@ -26,8 +26,8 @@ export const matcherFactory: MatcherFactory = (filter) => {
  * Parses a filter, with `$expr` evaluated by the aggregation expression language. `now` is
  * `$$NOW`; callers with an instance pass its clock's time.
  */
-export function compileFilter(filter: Document | undefined, now: Date = new Date(systemClock.nowMs())): FilterNode {
-  return parseFilter(filter ?? {}, { parseExpression: expressionHook({ now }) });
+export function compileFilter(filter: Document | undefined, now: Date = new Date(systemClock.nowMs()), lets?: Document): FilterNode {
+  return parseFilter(filter ?? {}, { parseExpression: expressionHook(lets ? { now, let: lets } : { now }) });
 }
 
 export function rejectCollation(collation: BsonValue): void {
@@ -45,8 +45,8 @@ export interface CompiledQuery {
   planned: PlannedQuery;
 }
 
-export function compileQuery(coll: Collection | undefined, filterDoc: Document | undefined, sortDoc: Document | undefined, hintValue: BsonValue, now?: Date): CompiledQuery {
-  const filter = compileFilter(filterDoc, now);
+export function compileQuery(coll: Collection | undefined, filterDoc: Document | undefined, sortDoc: Document | undefined, hintValue: BsonValue, now?: Date, lets?: Document): CompiledQuery {
+  const filter = compileFilter(filterDoc, now, lets);
   const sort = sortDoc && Object.keys(sortDoc).length > 0 ? parseSort(sortDoc) : undefined;
   const hint: Hint = parseHint(hintValue);
   return { filter, filterDoc: filterDoc ?? {}, sort, planned: planQuery(coll, filter, filterDoc ?? {}, sort, hint) };

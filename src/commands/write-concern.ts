@@ -16,7 +16,8 @@ import { isCommitOrAbort } from './session-support.js';
 const MEMBER_COUNT = 1;
 
 export function supportsWriteConcern(def: CommandDefinition): boolean {
-  return def.kind === 'write' || isCommitOrAbort(def.name) || def.name === 'endSessions' || def.name === 'killSessions';
+  // aggregate takes one for $out/$merge, as mongod.
+  return def.kind === 'write' || isCommitOrAbort(def.name) || def.name === 'aggregate' || def.name === 'endSessions' || def.name === 'killSessions';
 }
 
 /** Rejections mongod makes before running the command. */

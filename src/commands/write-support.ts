@@ -65,6 +65,8 @@ export interface UpdateStatement {
   hint: BsonValue;
   sort?: Document;
   bypassDocumentValidation: boolean;
+  /** `let` constants ($$name) for $expr and pipeline updates: the command's `let` and the statement's `c`. */
+  lets?: Document;
 }
 
 export interface UpdateOutcome {
@@ -77,7 +79,7 @@ export interface UpdateOutcome {
 }
 
 export function parseUpdateStatement(stmt: UpdateStatement): ParsedUpdate {
-  const parsed = parseUpdate(stmt.u, { arrayFilters: stmt.arrayFilters, matcherFactory, parsePipeline: pipelineUpdateHook() });
+  const parsed = parseUpdate(stmt.u, { arrayFilters: stmt.arrayFilters, matcherFactory, parsePipeline: pipelineUpdateHook(stmt.lets ? { let: stmt.lets } : {}) });
   if (stmt.multi && parsed.kind === 'replacement') fail('FailedToParse', 'multi update is not supported for replacement-style update');
   return parsed;
 }
@@ -85,7 +87,7 @@ export function parseUpdateStatement(stmt: UpdateStatement): ParsedUpdate {
 /** Runs one update statement (all matches when multi) and its upsert, inside `txn`. */
 export function executeUpdate(instance: Instance, txn: StorageTxn, db: string, collName: string, stmt: UpdateStatement, parsed: ParsedUpdate): UpdateOutcome {
   let coll = instance.getCollection(db, collName);
-  const query = compileQuery(coll, stmt.q, stmt.sort, stmt.hint);
+  const query = compileQuery(coll, stmt.q, stmt.sort, stmt.hint, new Date(instance.clock.nowMs()), stmt.lets);
   const outcome: UpdateOutcome = { n: 0, nModified: 0, upsertedId: undefined, before: null, after: null };
   const now = new Date(instance.clock.nowMs());
   const nowTimestamp = (): Timestamp => timestampOf(instance.hlc.tick());
@@ -129,9 +131,9 @@ export interface DeleteOutcome {
   deleted: Document | null;
 }
 
-export function executeDelete(instance: Instance, txn: StorageTxn, coll: Collection | undefined, q: Document, limitOne: boolean, hint: BsonValue, sort?: Document): DeleteOutcome {
+export function executeDelete(instance: Instance, txn: StorageTxn, coll: Collection | undefined, q: Document, limitOne: boolean, hint: BsonValue, sort?: Document, lets?: Document): DeleteOutcome {
   if (!coll) return { n: 0, deleted: null };
-  const query = compileQuery(coll, q, sort, hint);
+  const query = compileQuery(coll, q, sort, hint, new Date(instance.clock.nowMs()), lets);
   const victims: Array<{ rid: RecordId; doc: Document }> = [];
   for (const c of runQuery(txn, coll, query.planned, query.filter, { sort: query.sort, limit: limitOne ? 1 : 0, sortMemoryLimitBytes: sortLimit(instance) })) victims.push(c);
   for (const v of victims) txn.delete(coll, v.rid);
@@ -154,7 +156,7 @@ export async function executeUpdateMany(ctx: CommandContext, stmtId: number, col
   const coll = instance.getCollection(ctx.db, collName);
   const outcome: UpdateOutcome = { n: 0, nModified: 0, upsertedId: undefined, before: null, after: null };
   if (coll) {
-    const query = compileQuery(coll, stmt.q, stmt.sort, stmt.hint);
+    const query = compileQuery(coll, stmt.q, stmt.sort, stmt.hint, new Date(instance.clock.nowMs()), stmt.lets);
     const reader = instance.engine.begin();
     const rids: RecordId[] = [];
     try {
@@ -182,10 +184,10 @@ export async function executeUpdateMany(ctx: CommandContext, stmtId: number, col
 }
 
 /** deleteMany outside a transaction: one storage transaction (and oplog entry) per document, as mongod. */
-export async function executeDeleteMany(ctx: CommandContext, stmtId: number, coll: Collection | undefined, q: Document, hint: BsonValue): Promise<DeleteOutcome> {
+export async function executeDeleteMany(ctx: CommandContext, stmtId: number, coll: Collection | undefined, q: Document, hint: BsonValue, lets?: Document): Promise<DeleteOutcome> {
   if (!coll) return { n: 0, deleted: null };
   const { instance } = ctx;
-  const query = compileQuery(coll, q, undefined, hint);
+  const query = compileQuery(coll, q, undefined, hint, new Date(instance.clock.nowMs()), lets);
   const reader = instance.engine.begin();
   const rids: RecordId[] = [];
   try {

@@ -189,3 +189,23 @@ describe('CRUD through the official driver', () => {
     assert.equal(await c.estimatedDocumentCount(), 4);
   });
 });
+
+describe('let variables', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startDossier();
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  it('find, pipeline-style update and delete read $$ variables from let', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const c = h.client.db(uniqueDbName()).collection<any>('let');
+    await c.insertMany([{ _id: 1, a: 1 }, { _id: 2, a: 2 }]);
+    assert.deepEqual(await c.find({ $expr: { $eq: ['$a', '$$x'] } }, { let: { x: 2 } }).toArray(), [{ _id: 2, a: 2 }]);
+    await c.updateOne({ $expr: { $eq: ['$_id', '$$id'] } }, [{ $set: { b: '$$v' } }], { let: { id: 1, v: 'hi' } });
+    assert.equal((await c.deleteOne({ $expr: { $eq: ['$_id', '$$id'] } }, { let: { id: 2 } })).deletedCount, 1);
+    assert.deepEqual(await c.find().toArray(), [{ _id: 1, a: 1, b: 'hi' }]);
+  });
+});

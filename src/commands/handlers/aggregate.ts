@@ -111,6 +111,12 @@ export function compileAggregate(ctx: CommandContext, req: AggregateRequest): Co
     lets.push({ slot: scope.define(name), expr, state: own.state });
   }
   const parsed = parsePipelineStages(req.pipeline, { scope, db: ctx.db, collection: req.collection, nesting: 'top', inTransaction: ctx.inTransaction });
+  // mongod refuses to write from a linearizable read ($out and $merge are writes).
+  const last = req.pipeline[req.pipeline.length - 1];
+  const writes = last !== undefined && ('$out' in last || '$merge' in last);
+  if (writes && ctx.generic.readConcern?.level === 'linearizable') {
+    fail('InvalidOptions', `{readConcern: {level: "linearizable"}} is not supported with ${'$out' in last ? '$out' : '$merge'}`);
+  }
   return { parsed, lets, random };
 }
 

@@ -52,6 +52,7 @@ async function runOp(ctx: CommandContext, op: Document, i: number, nsInfo: Docum
       hint: op.hint,
       sort: a.document('sort'),
       bypassDocumentValidation: bypass,
+      lets: ctx.body.let,
     };
     if (!isDocument(stmt.u) && !Array.isArray(stmt.u)) fail('FailedToParse', 'Update argument must be either an object or an array');
     const parsed = parseUpdateStatement(stmt);
@@ -66,7 +67,7 @@ async function runOp(ctx: CommandContext, op: Document, i: number, nsInfo: Docum
   const q = a.required('filter', a.document);
   const multi = a.bool('multi') ?? false;
   const target = instance.getCollection(db, coll);
-  const out = multi && !ctx.transaction ? await executeDeleteMany(opCtx, i, target, q, op.hint) : await runWrite(opCtx, i, (txn) => executeDelete(instance, txn, target, q, !multi, op.hint));
+  const out = multi && !ctx.transaction ? await executeDeleteMany(opCtx, i, target, q, op.hint, ctx.body.let) : await runWrite(opCtx, i, (txn) => executeDelete(instance, txn, target, q, !multi, op.hint, undefined, ctx.body.let));
   return { n: out.n };
 }
 

@@ -39,8 +39,8 @@ export const deleteCommand: CommandDefinition = {
       const stmtId = stmtIdFor(ctx.body, i);
       const { result, retried: wasRetried } = await retryableStatement(ctx, stmtId, async () => {
         const coll = instance.getCollection(ctx.db, name);
-        if (limit === 0 && !ctx.transaction) return { n: (await executeDeleteMany(ctx, stmtId, coll, q, raw.hint)).n };
-        return { n: (await runWrite(ctx, stmtId, (txn) => executeDelete(instance, txn, coll, q, limit === 1, raw.hint))).n };
+        if (limit === 0 && !ctx.transaction) return { n: (await executeDeleteMany(ctx, stmtId, coll, q, raw.hint, args.document('let'))).n };
+        return { n: (await runWrite(ctx, stmtId, (txn) => executeDelete(instance, txn, coll, q, limit === 1, raw.hint, undefined, args.document('let')))).n };
       });
       if (wasRetried) retried.push(stmtId);
       n += result.n;

@@ -30,6 +30,7 @@ export interface FindRequest {
   awaitData: boolean;
   noCursorTimeout: boolean;
   hint: unknown;
+  let: Document | undefined;
 }
 
 export function parseFind(ctx: CommandContext): FindRequest {
@@ -52,13 +53,14 @@ export function parseFind(ctx: CommandContext): FindRequest {
     awaitData: a.bool('awaitData') ?? false,
     noCursorTimeout: a.bool('noCursorTimeout') ?? false,
     hint: ctx.body.hint,
+    let: a.document('let'),
   };
 }
 
 export function explainFind(ctx: CommandContext, verbosity: string): Document {
   const req = parseFind(ctx);
   const coll = ctx.instance.getCollection(ctx.db, req.collection);
-  const q = compileQuery(coll, req.filter, req.sort, req.hint);
+  const q = compileQuery(coll, req.filter, req.sort, req.hint, new Date(ctx.instance.clock.nowMs()), req.let);
   const winningPlan = explainPlan(q.planned.plan);
   const out: Document = {
     explainVersion: '1',
@@ -100,7 +102,7 @@ export const findCommand: CommandDefinition = {
     const req = parseFind(ctx);
     const { instance } = ctx;
     const coll = instance.getCollection(ctx.db, req.collection);
-    const q = compileQuery(coll, req.filter, req.sort, req.hint, new Date(instance.clock.nowMs()));
+    const q = compileQuery(coll, req.filter, req.sort, req.hint, new Date(instance.clock.nowMs()), req.let);
     const projection = req.projection && Object.keys(req.projection).length > 0 ? parseProjection(req.projection, { matcherFactory, parseExpression: expressionHook({ now: new Date(instance.clock.nowMs()) }) }) : undefined;
     const read = readTransaction(ctx);
     const txn = read.txn;

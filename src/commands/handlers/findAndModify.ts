@@ -49,11 +49,11 @@ export const findAndModifyCommand: CommandDefinition = {
       if (remove) {
         instance.opcounters.delete++;
         const coll = instance.getCollection(ctx.db, name);
-        const out = await runWrite(ctx, stmtId, (txn) => executeDelete(instance, txn, coll, query, true, ctx.body.hint, sort));
+        const out = await runWrite(ctx, stmtId, (txn) => executeDelete(instance, txn, coll, query, true, ctx.body.hint, sort, a.document('let')));
         return { lastErrorObject: { n: out.n }, value: project(out.deleted) };
       }
       instance.opcounters.update++;
-      const stmt = { q: query, u: update as Document | Document[], upsert, multi: false, arrayFilters, hint: ctx.body.hint, sort, bypassDocumentValidation: bypass };
+      const stmt = { q: query, u: update as Document | Document[], upsert, multi: false, arrayFilters, hint: ctx.body.hint, sort, bypassDocumentValidation: bypass, lets: a.document('let') };
       const parsed = parseUpdateStatement(stmt);
       const out = await runWrite(ctx, stmtId, (txn) => executeUpdate(instance, txn, ctx.db, name, stmt, parsed));
       const lastErrorObject: Document = { n: out.upsertedId !== undefined ? 1 : out.n, updatedExisting: out.n > 0 };

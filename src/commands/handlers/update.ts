@@ -9,7 +9,7 @@ import type { CommandDefinition } from '../types.js';
 
 const STATEMENT_FIELDS = ['q', 'u', 'upsert', 'multi', 'arrayFilters', 'hint', 'collation', 'c', 'sort', 'upsertSupplied'];
 
-export function parseUpdateEntry(raw: BsonValue, i: number, bypass: boolean): UpdateStatement {
+export function parseUpdateEntry(raw: BsonValue, i: number, bypass: boolean, commandLet?: Document): UpdateStatement {
   if (!isDocument(raw)) fail('TypeMismatch', `BSON field 'update.updates.${i}' is the wrong type '${typeNameOf(raw)}', expected type 'object'`);
   const a = new CommandArgs('update.updates', raw);
   for (const k of Object.keys(raw)) if (!STATEMENT_FIELDS.includes(k)) fail('IDLUnknownField', `BSON field 'update.updates.${k}' is an unknown field.`);
@@ -27,6 +27,7 @@ export function parseUpdateEntry(raw: BsonValue, i: number, bypass: boolean): Up
     hint: raw.hint,
     sort: a.document('sort'),
     bypassDocumentValidation: bypass,
+    lets: commandLet || raw.c ? { ...(commandLet ?? {}), ...(a.document('c') ?? {}) } : undefined,
   };
 }
 
@@ -53,7 +54,7 @@ export const updateCommand: CommandDefinition = {
     const retried: number[] = [];
     const writeErrors = await runStatements(updates, ordered, ctx.inTransaction, async (raw, index) => {
       instance.opcounters.update++;
-      const stmt = parseUpdateEntry(raw, index, bypass);
+      const stmt = parseUpdateEntry(raw, index, bypass, args.document('let'));
       const parsed = parseUpdateStatement(stmt);
       const stmtId = stmtIdFor(ctx.body, index);
       const { result, retried: wasRetried } = await retryableStatement(ctx, stmtId, async () => {
