@@ -157,14 +157,7 @@ export async function executeUpdateMany(ctx: CommandContext, stmtId: number, col
   const outcome: UpdateOutcome = { n: 0, nModified: 0, upsertedId: undefined, before: null, after: null };
   if (coll) {
     const query = compileQuery(coll, stmt.q, stmt.sort, stmt.hint, new Date(instance.clock.nowMs()), stmt.lets);
-    const reader = instance.engine.begin();
-    const rids: RecordId[] = [];
-    try {
-      for (const c of runQuery(reader, coll, query.planned, query.filter, { sortMemoryLimitBytes: sortLimit(instance) })) rids.push(c.rid);
-    } finally {
-      instance.engine.abort(reader);
-    }
-    for (const rid of rids) {
+    for (const rid of matchingRecordIds(instance, coll, query)) {
       await runWrite(ctx, stmtId, (txn) => {
         const doc = txn.get(coll, rid);
         const details: { elemMatchKey?: string } = {};
@@ -188,15 +181,8 @@ export async function executeDeleteMany(ctx: CommandContext, stmtId: number, col
   if (!coll) return { n: 0, deleted: null };
   const { instance } = ctx;
   const query = compileQuery(coll, q, undefined, hint, new Date(instance.clock.nowMs()), lets);
-  const reader = instance.engine.begin();
-  const rids: RecordId[] = [];
-  try {
-    for (const c of runQuery(reader, coll, query.planned, query.filter, { sortMemoryLimitBytes: sortLimit(instance) })) rids.push(c.rid);
-  } finally {
-    instance.engine.abort(reader);
-  }
   let n = 0;
-  for (const rid of rids) {
+  for (const rid of matchingRecordIds(instance, coll, query)) {
     await runWrite(ctx, stmtId, (txn) => {
       const doc = txn.get(coll, rid);
       if (!doc || !matches(query.filter, doc)) return;
@@ -205,4 +191,16 @@ export async function executeDeleteMany(ctx: CommandContext, stmtId: number, col
     });
   }
   return { n, deleted: null };
+}
+
+/** The records a multi-document statement will visit, read once at the newest snapshot. */
+function matchingRecordIds(instance: Instance, coll: Collection, query: ReturnType<typeof compileQuery>): RecordId[] {
+  const reader = instance.engine.begin();
+  const rids: RecordId[] = [];
+  try {
+    for (const c of runQuery(reader, coll, query.planned, query.filter, { sortMemoryLimitBytes: sortLimit(instance) })) rids.push(c.rid);
+  } finally {
+    instance.engine.abort(reader);
+  }
+  return rids;
 }
