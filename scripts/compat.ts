@@ -19,7 +19,7 @@ export const KNOWN_GAPS: ReadonlyArray<{ feature: string; reason: string }> = [
   { feature: 'Aggregation stages `$setWindowFields`, `$densify`, `$fill`, `$geoNear`, `$search`, `$changeStream`', reason: 'not built yet: `$setWindowFields`/`$densify`/`$fill` are next in the aggregation issue; `$changeStream` waits for change streams; geo and search have no indexes here. Unknown stages answer 40324.' },
   { feature: 'Aggregation memory', reason: '`$group`/`$sort` past 100 MB fail with 292 unless `allowDiskUse: true`; Dossier cannot spill to disk, so with it memory is unbounded (mongod 8.0 spills, and defaults `allowDiskUseByDefault` to true).' },
   { feature: 'Change streams', reason: '`$changeStream` is not implemented; the oplog it would read exists.' },
-  { feature: 'Catalog changes inside transactions', reason: '`create`/`createIndexes` in a transaction take effect at once and survive an abort (mongod publishes them at commit).' },
+  { feature: 'Catalog changes inside transactions', reason: 'a collection or index created in a transaction is hidden from listings until the commit and dropped on abort, but the catalog is not versioned: naming the collection directly before the commit finds it empty, not missing.' },
   { feature: 'Capped collections', reason: '`create` with `capped`/`size`/`max` is refused with InvalidOptions (72); only the oplog is capped, internally.' },
   { feature: 'Views, time-series and clustered collections', reason: '`viewOn`/`pipeline`, `timeseries` and `clusteredIndex` are refused with InvalidOptions (72).' },
   { feature: 'Collation', reason: 'only the simple (binary) collation; any other locale is NotImplemented (238).' },

@@ -7,7 +7,7 @@ import { ErrorCodes, fail } from '../base/index.js';
 import { Long, ObjectId, type Document } from '../bson/index.js';
 import type { Clock, RandomSource, Timer } from '../platform/index.js';
 import { HybridLogicalClock } from '../time/index.js';
-import { StorageEngine, type Collection } from '../storage/index.js';
+import { StorageEngine, type Collection, type StorageTxn } from '../storage/index.js';
 import { CursorManager } from './cursors.js';
 import { Parameters } from './parameters.js';
 import { validateCollectionName } from './namespaces.js';
@@ -161,14 +161,25 @@ export class Instance {
     return this.engine.getCollection(db, name);
   }
 
-  /** The collection, created implicitly as a write to a missing collection does in mongod. */
-  ensureCollection(db: string, name: string): Collection {
+  /**
+   * The collection, created implicitly as a write to a missing collection does in mongod. Inside
+   * a multi-document transaction the creation belongs to it: hidden from others' listings until it
+   * commits, dropped if it aborts.
+   */
+  ensureCollection(db: string, name: string, transaction?: StorageTxn): Collection {
     const existing = this.engine.getCollection(db, name);
     if (existing) return existing;
     validateCollectionName(db, name, { forWrite: true });
     const coll = this.engine.createCollection(db, name, {});
     buildCollectionHooks(coll);
+    if (transaction) this.createInTransaction(coll, transaction);
     return coll;
+  }
+
+  /** Ties a collection created inside a transaction to it (see ensureCollection). */
+  createInTransaction(coll: Collection, transaction: StorageTxn): void {
+    coll.createdBy = transaction;
+    transaction.onAbort(() => this.engine.dropCollection(coll));
   }
 
   beginOperation(connection: ConnectionInfo, db: string, command: Document, op: string, ns: string): OperationRecord {

@@ -75,10 +75,13 @@ export class IndexState {
   readonly fields: KeyPatternField[];
   readonly tree: BTree<IndexEntry, true>;
   readonly multikeyPaths = new Set<string>();
+  /** The open multi-document transaction that created this index: others do not list it until it commits. */
+  createdBy: StorageTxn | undefined;
   /** Set by the layer above for partial indexes: whether a document belongs in the index. */
   readonly partialFilter: ((doc: Document) => boolean) | undefined;
 
   constructor(readonly spec: IndexSpec, partialFilter?: (doc: Document) => boolean) {
+    this.createdBy = undefined;
     this.fields = parseKeyPattern(spec.key);
     this.partialFilter = partialFilter;
     const fields = this.fields;
@@ -136,6 +139,13 @@ export class Collection {
   private nextRid: RecordId = 1;
   /** Set by the layer above: checks a document against the collection's validator. */
   validate: ((doc: Document) => void) | undefined;
+  /** The open multi-document transaction that created this collection: others do not list it until it commits. */
+  createdBy: StorageTxn | undefined;
+
+  /** Whether `reader` may see this catalog entry: not while another open transaction is creating it. */
+  static visibleTo(entry: { createdBy: StorageTxn | undefined }, reader: StorageTxn | undefined): boolean {
+    return !entry.createdBy || !entry.createdBy.isActive || entry.createdBy === reader;
+  }
 
   constructor(
     public db: string,

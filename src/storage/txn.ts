@@ -31,6 +31,13 @@ export class StorageTxn {
   readonly addedEntries: Array<[IndexState, IndexEntry]> = [];
 
   private endWaiters: Array<() => void> = [];
+  /** Undo steps for catalog changes made inside this transaction, run if it aborts. */
+  private readonly abortActions: Array<() => void> = [];
+
+  /** Registers an undo step to run if this transaction aborts (a collection or index it created). */
+  onAbort(action: () => void): void {
+    this.abortActions.push(action);
+  }
 
   constructor(
     public readTs: TsKey,
@@ -237,6 +244,7 @@ export class StorageTxn {
       }
     } else {
       for (const chain of [...this.touched.keys()]) this.undoChain(chain);
+      for (const undo of this.abortActions.reverse()) undo();
     }
     this.state = state;
     this.onEnd(this);

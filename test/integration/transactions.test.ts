@@ -341,6 +341,33 @@ describe('multi-document transactions', () => {
     assert.equal((await c.find({}, { projection: { _id: 1 } }).toArray()).length, 20);
   });
 
+  it('a collection and an index created inside a transaction are listed for others only after the commit, and gone after an abort', async () => {
+    const name = uniqueDbName('txn');
+    const db = h.client.db(name);
+    const outside = other.db(name);
+    const names = async () => (await outside.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).sort();
+    const session = h.client.startSession();
+    try {
+      session.startTransaction();
+      await db.createCollection('made', { session });
+      await db.collection<AnyDoc>('implicit').insertOne({ _id: 1 }, { session });
+      await db.collection<AnyDoc>('made').createIndex({ x: 1 }, { session });
+      assert.deepEqual(await names(), []);
+      await session.commitTransaction();
+      assert.deepEqual(await names(), ['implicit', 'made']);
+      assert.deepEqual((await outside.collection('made').listIndexes().toArray()).map((i) => i.name), ['_id_', 'x_1']);
+      session.startTransaction();
+      await db.collection<AnyDoc>('dropped').insertOne({ _id: 1 }, { session });
+      await db.collection<AnyDoc>('made').createIndex({ y: 1 }, { session });
+      assert.deepEqual((await outside.collection('made').listIndexes().toArray()).map((i) => i.name), ['_id_', 'x_1']);
+      await session.abortTransaction();
+    } finally {
+      await session.endSession();
+    }
+    assert.deepEqual(await names(), ['implicit', 'made']);
+    assert.deepEqual((await outside.collection('made').listIndexes().toArray()).map((i) => i.name), ['_id_', 'x_1']);
+  });
+
   it('serverStatus counts transactions started, committed and aborted, and the open ones', async () => {
     const { c } = await fresh();
     const status = async () => (await h.client.db('admin').command({ serverStatus: 1 })).transactions;

@@ -35,7 +35,7 @@ async function runOp(ctx: CommandContext, op: Document, i: number, nsInfo: Docum
   if (kind === 'insert') {
     if (!isDocument(op.document)) fail('TypeMismatch', `BSON field 'bulkWrite.ops.document' is the wrong type '${typeNameOf(op.document)}', expected type 'object'`);
     instance.opcounters.insert++;
-    const target = instance.ensureCollection(db, coll);
+    const target = instance.ensureCollection(db, coll, ctx.transaction);
     await runWrite(opCtx, i, (txn) => insertDocument(instance, txn, target, op.document, bypass));
     return { n: 1 };
   }

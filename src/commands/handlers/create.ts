@@ -58,6 +58,7 @@ export const createCommand: CommandDefinition = {
     }
     const coll = ctx.instance.engine.createCollection(ctx.db, name, options);
     buildCollectionHooks(coll);
+    if (ctx.transaction) ctx.instance.createInTransaction(coll, ctx.transaction);
     return {};
   },
 };

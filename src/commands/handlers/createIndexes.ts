@@ -27,10 +27,20 @@ export const createIndexesCommand: CommandDefinition = {
     }
     const { instance } = ctx;
     const createdCollectionAutomatically = !instance.getCollection(ctx.db, name);
-    const coll = instance.ensureCollection(ctx.db, name);
+    const coll = instance.ensureCollection(ctx.db, name, ctx.transaction);
     const numIndexesBefore = coll.indexes.size;
     const toBuild = specs.filter((s) => matchExisting(s, [...coll.indexes.values()].map((i) => i.spec)) === 'new');
-    for (const spec of toBuild) instance.engine.createIndex(coll, spec, partialFilterOf(spec));
+    for (const spec of toBuild) {
+      const index = instance.engine.createIndex(coll, spec, partialFilterOf(spec));
+      const txn = ctx.transaction;
+      if (txn) {
+        // Built inside a transaction: listed for others at commit, dropped on abort.
+        index.createdBy = txn;
+        txn.onAbort(() => {
+          if (coll.indexes.get(spec.name) === index) instance.engine.dropIndex(coll, spec.name);
+        });
+      }
+    }
     const reply: Document = { numIndexesBefore, numIndexesAfter: coll.indexes.size, createdCollectionAutomatically };
     if (toBuild.length === 0) reply.note = 'all indexes already exist';
     return reply;

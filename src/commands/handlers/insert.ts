@@ -32,7 +32,7 @@ export const insertCommand: CommandDefinition = {
       instance.opcounters.insert++;
       const stmtId = stmtIdFor(ctx.body, i);
       const outcome = await retryableStatement(ctx, stmtId, async () => {
-        const coll = instance.ensureCollection(ctx.db, name);
+        const coll = instance.ensureCollection(ctx.db, name, ctx.transaction);
         await runWrite(ctx, stmtId, (txn) => insertDocument(instance, txn, coll, doc, bypass));
         return { n: 1 };
       });

@@ -1,5 +1,5 @@
 import type { Document } from '../../bson/index.js';
-import type { Collection } from '../../storage/index.js';
+import { Collection } from '../../storage/index.js';
 import { matches } from '../../query/filter/index.js';
 import { CommandArgs } from '../args.js';
 import { compileFilter, cursorReply } from '../query-support.js';
@@ -24,7 +24,7 @@ export const listCollectionsCommand: CommandDefinition = {
     const nameOnly = a.bool('nameOnly') ?? false;
     const cursorOpts = a.document('cursor') ?? {};
     const batchSize = new CommandArgs('listCollections.cursor', cursorOpts).integer('batchSize');
-    const colls = [...(ctx.instance.engine.collectionsOf(ctx.db)?.values() ?? [])].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    const colls = [...(ctx.instance.engine.collectionsOf(ctx.db)?.values() ?? [])].filter((c) => Collection.visibleTo(c, ctx.transaction)).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
     // The filter sees the full description even with nameOnly, as mongod evaluates it before trimming.
     const docs = colls.filter((c) => matches(filter, describe(c, false))).map((c) => describe(c, nameOnly));
     return cursorReply(ctx, { ns: `${ctx.db}.$cmd.listCollections`, source: docs[Symbol.iterator](), txn: undefined, batchSize, singleBatch: false });

@@ -1,5 +1,6 @@
 import { fail } from '../../base/index.js';
 import type { Document } from '../../bson/index.js';
+import { Collection } from '../../storage/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { cursorReply } from '../query-support.js';
 import type { CommandDefinition } from '../types.js';
@@ -16,8 +17,8 @@ export const listIndexesCommand: CommandDefinition = {
     const cursorOpts = a.document('cursor') ?? {};
     const batchSize = new CommandArgs('listIndexes.cursor', cursorOpts).integer('batchSize');
     const coll = ctx.instance.getCollection(ctx.db, name);
-    if (!coll) fail('NamespaceNotFound', `ns does not exist: ${ctx.db}.${name}`);
-    const specs: Document[] = [...coll.indexes.values()].map((i) => ({ ...i.spec }));
+    if (!coll || !Collection.visibleTo(coll, ctx.transaction)) fail('NamespaceNotFound', `ns does not exist: ${ctx.db}.${name}`);
+    const specs: Document[] = [...coll.indexes.values()].filter((i) => Collection.visibleTo(i, ctx.transaction)).map((i) => ({ ...i.spec }));
     return cursorReply(ctx, { ns: `${ctx.db}.${name}`, source: specs[Symbol.iterator](), txn: undefined, batchSize, singleBatch: false });
   },
 };
