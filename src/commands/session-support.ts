@@ -65,7 +65,8 @@ export function beginOrContinue(instance: Instance, def: CommandDefinition, db: 
   const inTransaction = generic.autocommit === false;
   if (inTransaction) {
     if (!def.allowedInTransaction) fail('OperationNotSupportedInTransaction', `Cannot run '${def.name}' in a multi-document transaction.`);
-    if (DATABASES_WITHOUT_TRANSACTIONS.has(db) && !isCommitOrAbort(def.name)) {
+    // Admin-only commands that act on other namespaces (commit, abort, bulkWrite) run against admin.
+    if (DATABASES_WITHOUT_TRANSACTIONS.has(db) && !def.adminOnly) {
       fail('OperationNotSupportedInTransaction', `Cannot run command against the '${db}' database in a transaction.`);
     }
     if (generic.writeConcern !== undefined && !isCommitOrAbort(def.name)) fail('InvalidOptions', 'writeConcern is not allowed within a multi-statement transaction');

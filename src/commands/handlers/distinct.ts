@@ -5,6 +5,7 @@
  * count once (the first seen is kept), and the result comes back in BSON order, because mongod
  * collects them into an ordered set.
  */
+import { timestampOf } from '../../time/index.js';
 import { fail, failLocation } from '../../base/index.js';
 import { BSON_OBJECT_SIZE_MAX_BYTES } from '../../base/limits.js';
 import { compareValues, documentSize, isDocument, type BsonValue, type Document } from '../../bson/index.js';
@@ -91,6 +92,7 @@ export const distinctCommand: CommandDefinition = {
     const q = compileQuery(coll, query, undefined, hint);
     const read = readTransaction(ctx);
     const txn = read.txn;
+    const readTs = txn.readTs;
     const values: BsonValue[] = [];
     try {
       const found: BsonValue[] = [];
@@ -104,6 +106,7 @@ export const distinctCommand: CommandDefinition = {
     }
     // mongod checks the reply's size before sending it (distinct too big, 16mb cap).
     if (documentSize({ values }) >= BSON_OBJECT_SIZE_MAX_BYTES) failLocation(17217, 'distinct too big, 16mb cap');
-    return { values };
+    // A snapshot read answers the timestamp it read at, as find does in cursor.atClusterTime.
+    return ctx.snapshotRead ? { values, atClusterTime: timestampOf(readTs) } : { values };
   },
 };
