@@ -237,4 +237,3 @@ function countCommand(instance: Instance, def: CommandDefinition): void {
   }
 }
 
-export { DossierError };

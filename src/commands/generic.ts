@@ -3,7 +3,7 @@
  * generic_argument.idl): $db, lsid, txnNumber, readConcern, writeConcern, maxTimeMS, comment...
  */
 import { fail } from '../base/index.js';
-import { isDocument, typeNameOf, toJsNumber, type BsonValue, type Document } from '../bson/index.js';
+import { typeNameOf, toJsNumber, type BsonValue, type Document } from '../bson/index.js';
 
 export type ReadConcern = { level?: 'local' | 'majority' | 'linearizable' | 'available' | 'snapshot'; afterClusterTime?: BsonValue; atClusterTime?: BsonValue };
 export type WriteConcern = { w?: number | string; j?: boolean; wtimeout?: number };
@@ -157,4 +157,3 @@ export function isGenericArgument(name: string): boolean {
   return GENERIC_ARGUMENT_NAMES.has(name);
 }
 
-export { isDocument };

@@ -3,7 +3,7 @@
  * replica-set identity it answers hello with, counters for serverStatus, and the operations in
  * flight for currentOp/killOp. The server layer creates one per process (or per Dossier.create()).
  */
-import { ErrorCodes, fail } from '../base/index.js';
+import { fail } from '../base/index.js';
 import { Long, ObjectId, type Document } from '../bson/index.js';
 import type { Clock, RandomSource, Timer } from '../platform/index.js';
 import { HybridLogicalClock } from '../time/index.js';
@@ -111,7 +111,6 @@ export class Instance {
     this.sessions = new SessionCatalog(this.engine, clock, {
       maxSessions: () => this.parameters.getNumber('maxSessions'),
       sessionTimeoutMinutes: () => this.parameters.getNumber('localLogicalSessionTimeoutMinutes'),
-      transactionLifetimeSeconds: () => this.parameters.getNumber('transactionLifetimeLimitSeconds'),
       onSessionKilled: (session) => this.cursors.killWhere((c) => c.lsid !== undefined && c.sessionKey === session.key),
       onTransactionEnd: (session) => {
         if (session.state === 'committed') this.transactionCounters.totalCommitted++;
@@ -228,4 +227,3 @@ export class Instance {
   }
 }
 
-export { ErrorCodes };

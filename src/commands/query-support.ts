@@ -136,6 +136,3 @@ export function endRead(ctx: CommandContext, read: { txn: StorageTxn; owned: boo
   if (read.owned && read.txn.isActive) ctx.instance.engine.abort(read.txn);
 }
 
-export function collectionOrUndefined(ctx: CommandContext, name: string): Collection | undefined {
-  return ctx.instance.getCollection(ctx.db, name);
-}

@@ -5,7 +5,7 @@
  */
 import { DossierError, ErrorCodes, fail } from '../base/index.js';
 import { BSON_OBJECT_SIZE_MAX_BYTES } from '../base/limits.js';
-import { compareValues, documentSize, ObjectId, typeNameOf, type BsonValue, type Document, type Timestamp } from '../bson/index.js';
+import { documentSize, ObjectId, typeNameOf, type BsonValue, type Document, type Timestamp } from '../bson/index.js';
 import type { Collection, RecordId, StorageTxn } from '../storage/index.js';
 import { timestampOf } from '../time/index.js';
 import { applyUpdate, buildUpsertSeed, parseUpdate, validateStorable, type ParsedUpdate } from '../query/update/index.js';
@@ -144,7 +144,6 @@ export function sortLimit(instance: Instance): number {
   return instance.parameters.getNumber('internalQueryMaxBlockingSortMemoryUsageBytes');
 }
 
-export { compareValues };
 
 /**
  * updateMany outside a transaction, as mongod runs it: each matching document is updated in its

@@ -15,7 +15,6 @@ export interface SessionCatalogOptions {
   /** Current values of the parameters the catalog obeys. */
   maxSessions: () => number;
   sessionTimeoutMinutes: () => number;
-  transactionLifetimeSeconds: () => number;
   /** Called when the server ends or kills a session: its cursors must go too. */
   onSessionKilled: (session: Session) => void;
   /** Called when the reaper aborts a transaction that outlived its lifetime. */

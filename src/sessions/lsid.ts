@@ -31,9 +31,6 @@ export function lsidKey(lsid: Document): string {
   return `${binaryBytes(lsid.id).toString('hex')}:${binaryBytes(lsid.uid).toString('hex')}`;
 }
 
-export function lsidIdHex(lsid: Document): string {
-  return binaryBytes(lsid.id).toString('hex');
-}
 
 /** How mongod prints a session id inside error messages. */
 export function lsidToString(lsid: Document): string {

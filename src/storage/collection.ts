@@ -9,7 +9,7 @@
 import sortedBtree from 'sorted-btree';
 import type SortedBTree from 'sorted-btree';
 import { compareKeys, generateKeys, keyFingerprint, parseKeyPattern, type IndexKey, type KeyPatternField } from './keys.js';
-import { compareValues, decodeDocument, type BsonValue, type Document, type TsKey, UUID } from './deps.js';
+import { decodeDocument, type BsonValue, type Document, type TsKey, UUID } from './deps.js';
 import type { StorageTxn } from './txn.js';
 
 // sorted-btree is CommonJS: under ESM its module object arrives as the default import.
@@ -246,4 +246,3 @@ export class Collection {
   }
 }
 
-export { compareValues };

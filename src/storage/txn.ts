@@ -8,7 +8,7 @@
  */
 import type { Collection, IndexEntry, IndexState, RecordId } from './collection.js';
 import { RecordChain } from './collection.js';
-import { compareKeys, type IndexKey } from './keys.js';
+import { type IndexKey } from './keys.js';
 import { compareValues, dossierError, fail, formatDocument, type BsonValue, type Document, type TsKey, ErrorCodes, DossierError } from './deps.js';
 import { MaxKey, MinKey } from '../bson/index.js';
 
@@ -299,4 +299,3 @@ function duplicateKey(coll: Collection, index: IndexState, key: IndexKey): Dossi
   });
 }
 
-export { compareKeys };

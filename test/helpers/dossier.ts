@@ -2,7 +2,8 @@
  * Test harness: a real Dossier on a free loopback port and a real official driver client.
  * Every test file starts its own and stops it in `after`, so nothing assumes a server on 27017.
  */
-import { MongoClient, type MongoClientOptions } from 'mongodb';
+import assert from 'node:assert/strict';
+import { MongoClient, MongoServerError, type MongoClientOptions } from 'mongodb';
 import { Dossier, type DossierOptions } from '../../src/index.js';
 
 export interface Harness {
@@ -32,4 +33,17 @@ let counter = 0;
 export function uniqueDbName(prefix = 'test'): string {
   counter++;
   return `${prefix}_${process.pid}_${counter}`;
+}
+
+/** Awaits `p`, which must fail with a server error of `code` (and, if given, this message). */
+export async function failsWith(p: Promise<unknown>, code: number, message?: string | RegExp): Promise<MongoServerError> {
+  const err = await p.then(
+    () => assert.fail('expected the command to fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof MongoServerError, `expected a server error, got ${String(err)}`);
+  assert.equal(err.code, code, err.message);
+  if (typeof message === 'string') assert.equal(err.message, message);
+  else if (message) assert.match(err.message, message);
+  return err;
 }

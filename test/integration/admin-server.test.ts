@@ -5,23 +5,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Long, MongoServerError, type Db, type Document } from 'mongodb';
-import { startDossier, type Harness } from '../helpers/dossier.js';
+import { Long, type Db, type Document } from 'mongodb';
+import { failsWith, startDossier, type Harness } from '../helpers/dossier.js';
 
 let h: Harness;
 let admin: Db;
 
-async function failsWith(p: Promise<unknown>, code: number, message?: string | RegExp): Promise<MongoServerError> {
-  const err = await p.then(
-    () => assert.fail('expected the command to fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof MongoServerError, `expected a server error, got ${String(err)}`);
-  assert.equal(err.code, code, err.message);
-  if (typeof message === 'string') assert.equal(err.message, message);
-  else if (message) assert.match(err.message, message);
-  return err;
-}
 
 before(async () => {
   h = await startDossier();

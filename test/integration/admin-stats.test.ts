@@ -4,24 +4,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Int32, Long, MongoServerError, type Db } from 'mongodb';
-import { startDossier, uniqueDbName, type Harness } from '../helpers/dossier.js';
+import { Int32, Long, type Db } from 'mongodb';
+import { failsWith, startDossier, uniqueDbName, type Harness } from '../helpers/dossier.js';
 
 let h: Harness;
 let db: Db;
 let dbName: string;
 
-async function failsWith(p: Promise<unknown>, code: number, message?: string | RegExp): Promise<MongoServerError> {
-  const err = await p.then(
-    () => assert.fail('expected the command to fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof MongoServerError, `expected a server error, got ${String(err)}`);
-  assert.equal(err.code, code, err.message);
-  if (typeof message === 'string') assert.equal(err.message, message);
-  else if (message) assert.match(err.message, message);
-  return err;
-}
 
 before(async () => {
   h = await startDossier();
