@@ -3,14 +3,13 @@
  *   dossier --port 27017 --bind_ip 127.0.0.1 --replSet rs0 --dbpath DIR --setParameter name=value
  */
 import { Command, Option } from 'commander';
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Dossier, MEMORY_DB_PATH } from '../embed/index.js';
 import { createLogger, type LogLevel } from '../server/index.js';
 
 export const DEFAULT_PORT = 27017;
-/** Until durable storage lands the server keeps data in memory unless told otherwise. */
-export const DEFAULT_DB_PATH = MEMORY_DB_PATH;
+/** mongod's /data/db, but beside where the server starts, so it needs no privileges. */
+export const DEFAULT_DB_PATH = './data/db';
 
 function collectParameter(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
@@ -26,7 +25,7 @@ export async function main(argv: string[]): Promise<Dossier> {
     .option('--bind_ip <addresses>', 'comma-separated addresses to listen on', '127.0.0.1')
     .option('--bind_ip_all', 'listen on all IPv4 addresses')
     .option('--replSet <name>', 'replica set name', 'rs0')
-    .option('--dbpath <path>', `directory for data files, or ${MEMORY_DB_PATH}`, DEFAULT_DB_PATH)
+    .option('--dbpath <path>', `directory for data files (created if missing), or ${MEMORY_DB_PATH} to keep data in memory`, DEFAULT_DB_PATH)
     .option('--setParameter <name=value>', 'set a server parameter (repeatable)', collectParameter, {} as Record<string, string>)
     .option('--enableTestCommands <0|1>', 'enable test-only commands such as configureFailPoint', '1')
     .addOption(new Option('--storageEngine <engine>', 'storage engine').choices(['inMemory', 'wiredTiger']))
@@ -45,11 +44,7 @@ export async function main(argv: string[]): Promise<Dossier> {
   const enableTestCommands = (parameters.enableTestCommands ?? o.enableTestCommands) !== '0' && (parameters.enableTestCommands ?? o.enableTestCommands) !== 'false';
   delete parameters.enableTestCommands;
   let dbPath = o.storageEngine === 'inMemory' ? MEMORY_DB_PATH : o.dbpath;
-  if (dbPath !== MEMORY_DB_PATH) {
-    dbPath = resolve(dbPath);
-    mkdirSync(dbPath, { recursive: true });
-    logger.warn({ dbPath }, 'durable storage is not implemented yet: data is kept in memory and lost at exit');
-  }
+  if (dbPath !== MEMORY_DB_PATH) dbPath = resolve(dbPath);
   const bindIp = o.bind_ip_all ? '0.0.0.0' : o.bind_ip;
   const dossier = await Dossier.create({
     port: o.port,

@@ -173,7 +173,7 @@ async function runInSession(
       ? injected.writeConcernError
       : statement
         ? undefined
-        : await waitForWriteConcern(instance, generic.writeConcern, instance.engine.lastCommitTs);
+        : await waitForWriteConcern(instance, generic.writeConcern, instance.engine.lastCommitTs, supportsWriteConcern(def.name));
     const reply: Document = { ...result, ok: OK, ...clusterTimeFields(instance) };
     if (writeConcernError) {
       reply.writeConcernError = writeConcernError;

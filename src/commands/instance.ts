@@ -7,12 +7,12 @@ import { fail } from '../base/index.js';
 import { Long, ObjectId, type Document } from '../bson/index.js';
 import type { Clock, RandomSource, Timer } from '../platform/index.js';
 import { HybridLogicalClock } from '../time/index.js';
-import { StorageEngine, type Collection, type StorageTxn } from '../storage/index.js';
+import { StorageEngine, CHECKPOINT_INTERVAL_DEFAULT_SECONDS, type Collection, type Persistence, type StorageTxn } from '../storage/index.js';
 import { CursorManager } from './cursors.js';
 import { Parameters } from './parameters.js';
 import { validateCollectionName } from './namespaces.js';
 import type { ConnectionInfo } from './connection.js';
-import { buildCollectionHooks } from './validation.js';
+import { buildCollectionHooks, partialFilterOf } from './validation.js';
 import { TtlMonitor } from './ttl.js';
 import { SessionCatalog } from '../sessions/index.js';
 import { SessionsCollection } from './sessions-collection.js';
@@ -90,6 +90,8 @@ export class Instance {
     readonly random: RandomSource,
     log: Logger,
     startupParameters: Record<string, unknown> = {},
+    /** The data directory's journal and checkpoints; absent for memory://. */
+    readonly persistence?: Persistence,
   ) {
     this.startedAtMs = clock.nowMs();
     this.processId = new ObjectId();
@@ -100,7 +102,8 @@ export class Instance {
     this.replicaSetId = new ObjectId(idBytes);
     this.parameters = new Parameters(startupParameters as Document);
     this.hlc = new HybridLogicalClock(clock);
-    this.engine = new StorageEngine(this.hlc, clock);
+    this.engine = new StorageEngine(this.hlc, clock, persistence ? { persistence, partialFilterOf } : {});
+    if (persistence) this.startDurability(persistence);
     this.cursors = new CursorManager(clock, this.engine, () => {
       const b = random.bytes(8);
       return Buffer.from(b).readBigInt64LE() & 0x7fffffffffffffffn;
@@ -121,6 +124,7 @@ export class Instance {
         this.log.info({ lsid: session.key, txnNumber: String(session.activeTxnNumber) }, 'Aborting transaction because it has been running for longer than \'transactionLifetimeLimitSeconds\'');
       },
     });
+    this.restoreSessions();
     this.sessions.start();
     this.sessionsCollection = new SessionsCollection(this);
     this.sessionsCollection.start();
@@ -130,6 +134,25 @@ export class Instance {
       this.historySweeper = clock.setTimer(1000, sweep);
     };
     this.historySweeper = clock.setTimer(1000, sweep);
+  }
+
+  /** After recovery: validators compiled again, sessions restored, checkpoints scheduled. */
+  private startDurability(persistence: Persistence): void {
+    const recovered = this.engine.recovered;
+    if (recovered) {
+      for (const db of this.engine.databaseNames()) for (const coll of this.engine.collectionsOf(db)!.values()) buildCollectionHooks(coll);
+      this.log.info(
+        { checkpointTs: recovered.checkpointTs, replayedRecords: recovered.replayed, collections: recovered.collections.length, sessions: recovered.sessions.length, cutTail: recovered.cutTail },
+        'recovered from the last checkpoint and the journal',
+      );
+    }
+    persistence.onCheckpointError = (e) => this.log.error({ error: e instanceof Error ? e.message : String(e) }, 'checkpoint failed; the journal keeps every change');
+    persistence.startCheckpointing(this.engine.checkpointSource, () => this.parameters.getNumber('syncdelay') || CHECKPOINT_INTERVAL_DEFAULT_SECONDS);
+  }
+
+  /** Sessions the journal knew, once the catalog exists. */
+  private restoreSessions(): void {
+    for (const s of this.engine.recovered?.sessions ?? []) this.sessions.restore(s);
   }
 
   /** Every log call also lands in the in-memory log getLog reads, as one JSON line. */
@@ -220,6 +243,11 @@ export class Instance {
     this.sessions.stop();
     this.cursors.close();
     this.notifyTopologyListeners();
+  }
+
+  /** Flushes the journal, writes a last checkpoint and releases the data directory. */
+  async closeStorage(): Promise<void> {
+    await this.persistence?.close(this.engine.checkpointSource);
   }
 
   assertOpen(): void {

@@ -25,6 +25,7 @@ const DEFINITIONS: Readonly<Record<string, ParameterDefinition>> = {
   maxTransactionLockRequestTimeoutMillis: { kind: 'int', default: MAX_TRANSACTION_LOCK_REQUEST_TIMEOUT_MILLIS, runtime: true, startup: true },
   localLogicalSessionTimeoutMinutes: { kind: 'int', default: LOGICAL_SESSION_TIMEOUT_MINUTES, runtime: false, startup: true, min: 1 },
   minSnapshotHistoryWindowInSeconds: { kind: 'int', default: 300, runtime: true, startup: true, min: 0 },
+  syncdelay: { kind: 'int', default: 60, runtime: true, startup: true, min: 1 },
   maxSessions: { kind: 'int', default: 1_000_000, runtime: false, startup: true, min: 1 },
   cursorTimeoutMillis: { kind: 'int', default: CURSOR_TIMEOUT_MILLIS, runtime: true, startup: true, min: 0 },
   ttlMonitorEnabled: { kind: 'bool', default: true, runtime: true, startup: true },

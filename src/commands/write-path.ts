@@ -76,7 +76,14 @@ export async function runWrite<T>(ctx: CommandContext, stmtId: number | undefine
         throw injected.error;
       }
     }
-    const ts = instance.engine.commit(txn, retryable ? { oplogFields: sessionOplogFields(ctx.session!, ctx.txnNumber!, stmtId) } : {});
+    let ts: TsKey | null;
+    try {
+      ts = instance.engine.commit(txn, retryable ? { oplogFields: sessionOplogFields(ctx.session!, ctx.txnNumber!, stmtId) } : {});
+    } catch (e) {
+      // A commit the journal refused (full or failing disk) leaves nothing behind.
+      instance.engine.abort(txn);
+      throw e;
+    }
     if (retryable && ts !== null) {
       ctx.session!.lastWriteTs = ts;
       ctx.session!.transactionRecordStale = true;
@@ -118,6 +125,7 @@ export async function retryableStatement<R extends Document>(ctx: CommandContext
   if (prior) return { result: prior as R, retried: true };
   const result = await execute();
   session.executed.set(stmtId, result);
+  ctx.instance.engine.logStatementResult(session.lsid, session.activeTxnNumber, stmtId, result);
   return { result, retried: false };
 }
 

@@ -5,7 +5,8 @@
  * by changing one import.
  */
 import { Instance, setSupportedCompressors, type Logger } from '../commands/index.js';
-import { systemClock, systemRandom, type Clock, type RandomSource } from '../platform/index.js';
+import { nodeDisk, systemClock, systemRandom, type Clock, type Disk, type RandomSource } from '../platform/index.js';
+import { Persistence } from '../storage/index.js';
 import { WireServer, createLogger, type LogLevel } from '../server/index.js';
 import { availableCompressors, loadOptionalCompressors } from '../wire/index.js';
 
@@ -18,7 +19,7 @@ export interface DossierOptions {
   port?: number;
   /** Address to listen on; 127.0.0.1 as mongod's default. */
   bindIp?: string;
-  /** `memory://` (the default) keeps data in memory. */
+  /** A directory for durable data (journal + checkpoints), or `memory://` (the default) to keep data in memory. */
   dbPath?: string;
   replSetName?: string;
   /** mongodb-memory-server's spelling of the set name. */
@@ -33,6 +34,7 @@ export interface DossierOptions {
   enableTestCommands?: boolean;
   /** Seams for tests. */
   clock?: Clock;
+  disk?: Disk;
   random?: RandomSource;
   logger?: Logger;
   argv?: string[];
@@ -58,6 +60,13 @@ export class Dossier {
     const log = options.logger ?? createLogger(options.logLevel ?? 'silent');
     const clock = options.clock ?? systemClock;
     const enableTestCommands = options.enableTestCommands ?? true;
+    const persistence =
+      dbPath === MEMORY_DB_PATH
+        ? undefined
+        : await Persistence.open(dbPath, options.disk ?? nodeDisk, clock, (e) => {
+            if (e) log.error({ error: e.message, code: e.code }, 'journal write failed: writes are refused until the disk takes them again');
+            else log.info({}, 'journal writes resumed');
+          });
     const instance = new Instance(
       {
         host: '',
@@ -78,6 +87,7 @@ export class Dossier {
       options.random ?? systemRandom,
       log,
       options.setParameter ?? {},
+      persistence,
     );
     if (options.oplogSizeMB !== undefined) instance.engine.oplogSizeMaxBytes = options.oplogSizeMB * 1024 * 1024;
     const server = new WireServer(instance);
@@ -87,6 +97,7 @@ export class Dossier {
       ({ port } = await server.listen(options.port ?? 0, listenHost));
     } catch (e) {
       instance.close();
+      await instance.closeStorage();
       throw e;
     }
     const advertised = bindIp === '0.0.0.0' || bindIp === '::' ? '127.0.0.1' : bindIp.split(',')[0]!.trim();
@@ -115,6 +126,7 @@ export class Dossier {
     this.stopped = true;
     this.instance.close();
     await this.server.close();
+    await this.instance.closeStorage();
   }
 }
 

@@ -8,6 +8,7 @@ import { fail } from '../base/index.js';
 import type { Document } from '../bson/index.js';
 import type { Clock, Timer } from '../platform/index.js';
 import type { StorageEngine } from '../storage/index.js';
+import type { TsKey } from '../time/index.js';
 import { lsidKey, lsidToString } from './lsid.js';
 import { Session } from './session.js';
 
@@ -74,6 +75,23 @@ export class SessionCatalog {
     session.onTransactionEnd = this.options.onTransactionEnd;
     this.sessions.set(key, session);
     return session;
+  }
+
+  /**
+   * A session as start-up recovery found it in the journal: its last retryable write (with the
+   * results of the statements it executed) or its last committed transaction, so a retry after a
+   * restart is answered, not executed again.
+   */
+  restore(r: { lsid: Document; txnNumber: bigint; kind: 'retryableWrite' | 'transaction'; executed: Map<number, Document>; lastWriteTs: TsKey }): void {
+    const session = new Session(r.lsid, lsidKey(r.lsid), this.clock.nowMs());
+    session.onTransactionEnd = this.options.onTransactionEnd;
+    session.activeTxnNumber = r.txnNumber;
+    session.mode = r.kind;
+    session.state = r.kind === 'transaction' ? 'committed' : 'none';
+    session.lastWriteTs = r.lastWriteTs || undefined;
+    if (r.kind === 'transaction') session.commitTs = r.lastWriteTs || null;
+    for (const [stmtId, result] of r.executed) session.executed.set(stmtId, result);
+    this.sessions.set(session.key, session);
   }
 
   /** endSessions: the session goes away with its transaction and cursors. */

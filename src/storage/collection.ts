@@ -164,6 +164,12 @@ export class Collection {
     return this.nextRid++;
   }
 
+  /** A record read back at start-up, under the id it had. */
+  restoreRecord(rid: RecordId, chain: RecordChain): void {
+    this.records.set(rid, chain);
+    if (rid >= this.nextRid) this.nextRid = rid + 1;
+  }
+
   get idIndex(): IndexState | undefined {
     return this.indexes.get('_id_');
   }

@@ -11,6 +11,8 @@ import { Collection, IndexState, RecordChain, type CollectionOptions, type Index
 import { StorageTxn, type WriteOp } from './txn.js';
 import { Long, documentSize, encodeDocument, dossierError, fail, formatDocument, timestampOf, tsKeyOf, Timestamp, UUID, type Document, type HybridLogicalClock, type TsKey, DossierError, ErrorCodes } from './deps.js';
 import { compareKeys } from './keys.js';
+import type { CheckpointSource, Persistence } from './persistence.js';
+import { readRecoveredState, type RecoveredState } from './recovery.js';
 
 export const OPLOG_NS = { db: 'local', name: 'oplog.rs' } as const;
 /** The in-memory engine's oplog cap; mongod's inMemory engine takes 5% of RAM, which a JS heap cannot hold. */
@@ -54,19 +56,82 @@ export class StorageEngine {
   private readonly oplogSizes = new Map<RecordId, number>();
   readonly oplog: Collection;
   oplogSizeMaxBytes: number;
+  /** replSetResizeOplog's minRetentionHours: entries younger than this stay past the cap. */
+  oplogMinRetentionHours = 0;
   /** Versions younger than this many seconds are kept for atClusterTime reads. */
   historyWindowSeconds = SNAPSHOT_HISTORY_WINDOW_DEFAULT_SECONDS;
+
+  /** Set when the engine is durable: every commit goes to its journal. */
+  readonly persistence: Persistence | undefined;
+  /** What start-up recovery found (undefined for a new or in-memory engine). */
+  readonly recovered: RecoveredState | undefined;
 
   constructor(
     readonly hlc: HybridLogicalClock,
     private readonly clock: Clock,
-    options: { oplogSizeBytes?: number } = {},
+    options: { oplogSizeBytes?: number; persistence?: Persistence; partialFilterOf?: (spec: IndexSpec) => ((doc: Document) => boolean) | undefined } = {},
   ) {
     this.oplogSizeMaxBytes = options.oplogSizeBytes ?? OPLOG_SIZE_DEFAULT_BYTES;
+    this.persistence = options.persistence;
+    this.recovered = options.persistence ? readRecoveredState(options.persistence) : undefined;
+    // Timestamps never go backwards across restarts: the clock starts past everything recovered.
+    if (this.recovered) hlc.observe(this.recovered.lastTs);
     this.lastCommit = hlc.tick();
-    this.oplog = new Collection(OPLOG_NS.db, OPLOG_NS.name, new UUID(), { capped: true, size: this.oplogSizeMaxBytes }, this.lastCommit, false);
+    const oplogUuid = new UUID();
+    this.oplog = new Collection(OPLOG_NS.db, OPLOG_NS.name, oplogUuid, { capped: true, size: this.oplogSizeMaxBytes }, this.lastCommit, false);
     this.collectionsOf(OPLOG_NS.db, true)!.set(OPLOG_NS.name, this.oplog);
-    this.appendOplog([{ op: 'n', ns: '', o: { msg: 'initiating set' } }], this.lastCommit, {});
+    if (this.recovered) this.restore(this.recovered, options.partialFilterOf ?? (() => undefined));
+    else this.appendOplog([{ op: 'n', ns: '', o: { msg: 'initiating set' } }], this.lastCommit, {});
+  }
+
+  /** Rebuilds collections, indexes and the oplog from what recovery read. */
+  private restore(state: RecoveredState, partialFilterOf: (spec: IndexSpec) => ((doc: Document) => boolean) | undefined): void {
+    for (const c of state.collections) {
+      const coll = new Collection(c.db, c.name, c.uuid, c.options, c.createdTs, c.hasIdIndex);
+      for (const spec of c.indexes) coll.indexes.set(spec.name, new IndexState(spec, partialFilterOf(spec)));
+      for (const [rid, doc] of c.records) {
+        const chain = new RecordChain();
+        chain.versions.push({ ts: state.lastTs, doc });
+        coll.restoreRecord(rid, chain);
+        coll.addIndexEntries(doc, rid, () => {});
+      }
+      this.collectionsOf(c.db, true)!.set(c.name, coll);
+    }
+    for (const { ts, bytes } of state.oplog) this.storeOplogEntry(ts, bytes);
+    this.truncateOplog();
+    // A mark in the oplog where this run begins, as mongod's startup writes one.
+    this.appendOplog([{ op: 'n', ns: '', o: { msg: 'recovered from journal' } }], this.lastCommit, {});
+  }
+
+  /** What a checkpoint reads from the engine. */
+  get checkpointSource(): CheckpointSource {
+    return {
+      lastCommitTs: this.lastCommit,
+      pin: (ts) => {
+        const t = this.begin(ts);
+        return () => this.abort(t);
+      },
+      catalogEntries: () => {
+        const out = new Map<string, Document>();
+        for (const colls of this.databases.values()) for (const coll of colls.values()) if (coll !== this.oplog) out.set(coll.uuid.toHexString(), catalogEntryOf(coll));
+        return out;
+      },
+      recordAt: (coll, rid, ts) => coll.records.get(rid)?.visibleAt(ts) ?? null,
+      oldestOplogTs: () => {
+        const first = this.oplog.records.minKey();
+        return first === undefined ? this.lastCommit : (this.oplog.records.get(first)?.versions[0]?.ts ?? this.lastCommit);
+      },
+    };
+  }
+
+  /** Refuses new writes while the journal cannot take them (a full or failing disk). */
+  assertWritable(): void {
+    this.persistence?.assertWritable();
+  }
+
+  /** Journals a retryable write statement's result beside its commit (see persistence.ts). */
+  logStatementResult(lsid: Document, txnNumber: bigint, stmtId: number, result: Document): void {
+    this.persistence?.logCommit(this.lastCommit, [], [{ lw: 'stmt', lsid, txnNumber: Long.fromBigInt(txnNumber), stmtId, result }]);
   }
 
   /** The newest commit timestamp: every write at or before it is visible to new readers. */
@@ -94,6 +159,7 @@ export class StorageEngine {
   }
 
   createCollection(db: string, name: string, options: CollectionOptions, idIndexSpec: IndexSpec | null = { v: 2, key: { _id: 1 }, name: '_id_' }): Collection {
+    this.assertWritable();
     const colls = this.collectionsOf(db, true)!;
     if (colls.has(name)) fail('NamespaceExists', `Collection ${db}.${name} already exists.`);
     const ts = this.hlc.tick();
@@ -102,7 +168,7 @@ export class StorageEngine {
     colls.set(name, coll);
     const o: Document = { create: name, ...options };
     if (idIndexSpec) o.idIndex = idIndexSpec;
-    this.commitCatalogOp({ ns: `${db}.$cmd`, ui: coll.uuid, o }, ts);
+    this.commitCatalogOp({ ns: `${db}.$cmd`, ui: coll.uuid, o }, ts, coll);
     return coll;
   }
 
@@ -111,10 +177,12 @@ export class StorageEngine {
     if (colls?.get(coll.name) !== coll) return;
     colls.delete(coll.name);
     if (colls.size === 0) this.databases.delete(coll.db);
-    this.commitCatalogOp({ ns: `${coll.db}.$cmd`, ui: coll.uuid, o: { drop: coll.name } });
+    this.persistence?.collectionDropped(coll);
+    this.commitCatalogOp({ ns: `${coll.db}.$cmd`, ui: coll.uuid, o: { drop: coll.name } }, this.hlc.tick(), coll, true);
   }
 
   renameCollection(coll: Collection, toDb: string, toName: string, dropTarget: Collection | undefined): void {
+    this.assertWritable();
     const fromNs = coll.ns;
     if (dropTarget) this.dropCollection(dropTarget);
     const from = this.databases.get(coll.db)!;
@@ -125,11 +193,12 @@ export class StorageEngine {
     this.collectionsOf(toDb, true)!.set(toName, coll);
     const o: Document = { renameCollection: fromNs, to: coll.ns, stayTemp: false };
     if (dropTarget) o.dropTarget = dropTarget.uuid;
-    this.commitCatalogOp({ ns: `${fromNs.split('.')[0]}.$cmd`, ui: coll.uuid, o });
+    this.commitCatalogOp({ ns: `${fromNs.split('.')[0]}.$cmd`, ui: coll.uuid, o }, this.hlc.tick(), coll);
   }
 
   /** Builds an index over the collection's records; fails (and leaves no index) on a duplicate key. */
   createIndex(coll: Collection, spec: IndexSpec, partialFilter?: (doc: Document) => boolean): IndexState {
+    this.assertWritable();
     const index = new IndexState(spec, partialFilter);
     coll.indexes.set(spec.name, index);
     try {
@@ -143,7 +212,7 @@ export class StorageEngine {
       coll.indexes.delete(spec.name);
       throw e;
     }
-    this.commitCatalogOp({ ns: `${coll.db}.$cmd`, ui: coll.uuid, o: { createIndexes: coll.name, ...spec } });
+    this.commitCatalogOp({ ns: `${coll.db}.$cmd`, ui: coll.uuid, o: { createIndexes: coll.name, ...spec } }, this.hlc.tick(), coll);
     return index;
   }
 
@@ -168,8 +237,14 @@ export class StorageEngine {
   }
 
   dropIndex(coll: Collection, name: string): void {
+    this.assertWritable();
     if (!coll.indexes.delete(name)) throw dossierError('IndexNotFound', `index not found with name [${name}]`);
-    this.commitCatalogOp({ ns: `${coll.db}.$cmd`, ui: coll.uuid, o: { dropIndexes: coll.name, index: name } });
+    this.commitCatalogOp({ ns: `${coll.db}.$cmd`, ui: coll.uuid, o: { dropIndexes: coll.name, index: name } }, this.hlc.tick(), coll);
+  }
+
+  /** collMod: the caller has changed the collection's options or index specs; journal the result. */
+  collectionModified(coll: Collection, o: Document): void {
+    this.commitCatalogOp({ ns: `${coll.db}.$cmd`, ui: coll.uuid, o: { collMod: coll.name, ...o } }, this.hlc.tick(), coll);
   }
 
   /** Writes a no-op oplog entry (appendOplogNote, and the periodic noop writer). */
@@ -180,8 +255,10 @@ export class StorageEngine {
     return ts;
   }
 
-  private commitCatalogOp(op: CatalogOp, ts: TsKey = this.hlc.tick()): void {
-    this.appendOplog([{ op: 'c', ns: op.ns, ui: op.ui, o: op.o, o2: op.o2 }], ts, {});
+  /** A catalog change's oplog entry; the journal also gets the collection's whole catalog entry after it. */
+  private commitCatalogOp(op: CatalogOp, ts: TsKey, coll: Collection, dropped = false): void {
+    const local = this.persistence ? [dropped ? { lw: 'catalog', ui: coll.uuid, dropped: true } : { lw: 'catalog', ui: coll.uuid, ...catalogEntryOf(coll) }] : [];
+    this.appendOplog([{ op: 'c', ns: op.ns, ui: op.ui, o: op.o, o2: op.o2 }], ts, {}, local);
     this.lastCommit = ts;
   }
 
@@ -202,6 +279,8 @@ export class StorageEngine {
       txn.finish('committed');
       return null;
     }
+    // Bookkeeping (config.transactions) follows a write that already happened, so it is never refused.
+    if (!options.unreplicated) this.assertWritable();
     const ops = txn.ops.map((w) => oplogEntryOf(w));
     // A large transaction's partial entries take their own, earlier timestamps; its writes
     // become visible at the last one, the commit.
@@ -220,7 +299,8 @@ export class StorageEngine {
           this.appendOplog([{ op: 'c', ns: 'admin.$cmd', o }], i < chunks.length - 1 ? partialTs[i]! : ts, options.oplogFields ?? {});
         });
       } else this.appendOplog(ops, ts, options.oplogFields ?? {});
-    }
+    } else this.persistence?.logCommit(ts, [], ops.map((o) => ({ lw: 'w', ...o })));
+    if (this.persistence) for (const [, t] of touched) this.persistence.markDirty(t.coll, t.rid);
     const oldest = this.oldestReadTs();
     for (const [chain, t] of touched) this.prune(t.coll, t.rid, chain, oldest);
     this.sweepHistory(HISTORY_SWEEP_PER_COMMIT);
@@ -307,28 +387,45 @@ export class StorageEngine {
 
   // ---- oplog ----
 
-  private appendOplog(entries: Document[], ts: TsKey, extra: OplogFields): void {
+  private appendOplog(entries: Document[], ts: TsKey, extra: OplogFields, local: Document[] = []): void {
     const wall = new Date(this.clock.nowMs());
+    const journaled: Buffer[] = [];
     for (const e of entries) {
       const entry: Document = { ...e };
       if (entry.o2 === undefined) delete entry.o2;
       if (entry.ui === undefined) delete entry.ui;
       Object.assign(entry, extra, { ts: timestampOf(ts), t: Long.fromNumber(CURRENT_TERM), v: Long.fromNumber(2), wall });
-      const rid = this.oplog.allocateRecordId();
-      const chain = new RecordChain();
       const bytes = encodeDocument(entry);
-      chain.versions.push({ ts, doc: null, bytes });
-      this.oplog.records.set(rid, chain);
-      this.oplogSizes.set(rid, bytes.length);
-      this.oplogBytes += bytes.length;
+      journaled.push(bytes);
+      this.storeOplogEntry(ts, bytes);
     }
+    this.persistence?.logCommit(ts, journaled, local);
     this.truncateOplog();
   }
 
-  /** The oplog is capped: the oldest entries go once it passes its size. */
+  /** An oplog entry, new or read back from the journal at start-up; stored encoded. */
+  private storeOplogEntry(ts: TsKey, bytes: Buffer): void {
+    const rid = this.oplog.allocateRecordId();
+    const chain = new RecordChain();
+    chain.versions.push({ ts, doc: null, bytes });
+    this.oplog.records.set(rid, chain);
+    this.oplogSizes.set(rid, bytes.length);
+    this.oplogBytes += bytes.length;
+  }
+
+  /** replSetResizeOplog: a new cap, applied at once. */
+  resizeOplog(bytes: number): void {
+    this.oplogSizeMaxBytes = bytes;
+    this.oplog.options = { ...this.oplog.options, size: bytes };
+    this.truncateOplog();
+  }
+
+  /** The oplog is capped: the oldest entries go once it passes its size (and, if set, its minimum retention). */
   private truncateOplog(): void {
+    const keepAfter = this.oplogMinRetentionHours > 0 ? tsKeyOf(new Timestamp({ t: Math.max(0, Math.floor(this.clock.nowMs() / 1000 - this.oplogMinRetentionHours * 3600)), i: 0 })) : 0;
     while (this.oplogBytes > this.oplogSizeMaxBytes && this.oplog.records.size > 1) {
       const first = this.oplog.records.minKey()!;
+      if (keepAfter > 0 && (this.oplog.records.get(first)?.versions[0]?.ts ?? 0) >= keepAfter) break;
       this.oplogBytes -= this.oplogSizes.get(first) ?? 0;
       this.oplogSizes.delete(first);
       this.oplog.records.delete(first);
@@ -338,6 +435,11 @@ export class StorageEngine {
   get oplogSizeBytes(): number {
     return this.oplogBytes;
   }
+}
+
+/** A collection's catalog entry as checkpoints and journal catalog records hold it. */
+export function catalogEntryOf(coll: Collection): Document {
+  return { db: coll.db, name: coll.name, options: coll.options, hasIdIndex: coll.hasIdIndex, createdTs: coll.createdTs, indexes: [...coll.indexes.values()].map((i) => i.spec) };
 }
 
 function oplogEntryOf(w: WriteOp): Document {

@@ -2,3 +2,5 @@ export { StorageEngine, OPLOG_NS, CURRENT_TERM, OPLOG_SIZE_DEFAULT_BYTES, SNAPSH
 export { StorageTxn, inInterval, writeConflict, blockingTransactionOf, type KeyInterval, type WriteOp } from './txn.js';
 export { Collection, IndexState, type CollectionOptions, type IndexSpec, type RecordId } from './collection.js';
 export { generateKeys, parseKeyPattern, compareKeys, type IndexKey, type KeyPatternField } from './keys.js';
+export { Persistence, CHECKPOINT_INTERVAL_DEFAULT_SECONDS } from './persistence.js';
+export type { RecoveredSession, RecoveredState } from './recovery.js';

@@ -16,7 +16,7 @@ export {
 } from './constants.js';
 export { WireError, isConnectionFatalParseCode, type ReplyTarget } from './errors.js';
 export { FrameReader, HTTP_ON_NATIVE_PORT_RESPONSE, type FrameReaderOptions } from './frame-reader.js';
-export { crc32c } from './crc32c.js';
+export { crc32c } from '../base/index.js';
 export { validateBsonDocument, type BsonValidationLimits } from './bson-validate.js';
 export { DEFAULT_REQUEST_BSON_LIMITS } from './bson-decode.js';
 export {

@@ -9,7 +9,7 @@ import {
   OpCode,
   OpMsgFlag,
 } from './constants.js';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../base/index.js';
 
 /**
  * OP_MSG (opCode 2013): flagBits uint32, sections, optional CRC-32C. Parsing follows mongod's

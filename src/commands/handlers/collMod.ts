@@ -16,6 +16,7 @@ export const collModCommand: CommandDefinition = {
     a.rejectUnknown(['validator', 'validationLevel', 'validationAction', 'index', 'dryRun']);
     const coll = ctx.instance.getCollection(ctx.db, name);
     if (!coll) fail('NamespaceNotFound', `ns does not exist: ${ctx.db}.${name}`);
+    ctx.instance.engine.assertWritable();
     const reply: Document = {};
     const index = a.document('index');
     if (index) {
@@ -56,6 +57,7 @@ export const collModCommand: CommandDefinition = {
       coll.options = options;
       buildCollectionHooks(coll);
     }
+    if (index || Object.keys(changed).length > 0) ctx.instance.engine.collectionModified(coll, index ? { ...changed, index } : changed);
     return reply;
   },
 };

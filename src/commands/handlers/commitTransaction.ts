@@ -26,7 +26,14 @@ export const commitTransactionCommand: CommandDefinition = {
     const { instance } = ctx;
     const txnNumber = ctx.txnNumber;
     const fields = sessionOplogFields(session, txnNumber, undefined);
-    const ts = session.commitOpenTransaction((txn) => instance.engine.commit(txn, { asTransaction: true, oplogFields: fields }));
+    let ts: ReturnType<typeof session.commitOpenTransaction>;
+    try {
+      ts = session.commitOpenTransaction((txn) => instance.engine.commit(txn, { asTransaction: true, oplogFields: fields }));
+    } catch (e) {
+      // The journal refused the commit (full or failing disk): the transaction cannot commit later either.
+      session.abortOpenTransaction(instance.engine, 'its commit could not be journaled');
+      throw e;
+    }
     if (ts !== null) recordSessionWrite(instance, session, txnNumber, ts, 'committed');
     return {};
   },

@@ -32,6 +32,7 @@ import { bulkWriteCommand } from './bulkWrite.js';
 import { configureFailPointCommand } from './configureFailPoint.js';
 import { aggregateCommand } from './aggregate.js';
 import { DIAGNOSTIC_COMMANDS } from './diagnostic-index.js';
+import { DURABILITY_COMMANDS } from './durability-index.js';
 
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
   helloCommand,
@@ -67,4 +68,5 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   configureFailPointCommand,
   aggregateCommand,
   ...DIAGNOSTIC_COMMANDS,
+  ...DURABILITY_COMMANDS,
 ];

@@ -1,6 +1,6 @@
 /**
- * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of OP_MSG's optional trailing
- * uint32. Node 20 has no CRC-32C (node:zlib's crc32, from 22.2, is the other polynomial), so this is
+ * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the checksum of OP_MSG's optional trailing
+ * uint32 and of every journal record and checkpoint value. Node 20 has no CRC-32C (node:zlib's crc32, from 22.2, is the other polynomial), so this is
  * the classic slicing-by-4 table method: four 256-entry tables let the loop consume 4 bytes per step,
  * which matters for 48 MB messages.
  */
@@ -25,10 +25,10 @@ const TABLES: Uint32Array[] = (() => {
   return tables;
 })();
 
-/** CRC-32C of bytes[start, end). */
-export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
+/** CRC-32C of bytes[start, end); pass an earlier result as `previous` to continue it over more bytes. */
+export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length, previous = 0): number {
   const [t0, t1, t2, t3] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
-  let crc = 0xffffffff;
+  let crc = (previous ^ 0xffffffff) >>> 0;
   let i = start;
   for (const stop4 = end - ((end - start) & 3); i < stop4; i += 4) {
     crc ^= bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);

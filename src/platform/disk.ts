@@ -1,0 +1,193 @@
+/**
+ * The disk seam: the journal reaches files only through a Disk, so tests can make a write fail
+ * with ENOSPC or EIO, or tear it half-way, at the moment they choose (FaultInjectingDisk).
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, truncateSync, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** A file opened for appending: writes go to its end, `sync` makes them durable. */
+export interface AppendFile {
+  readonly path: string;
+  readonly size: number;
+  append(bytes: Buffer): Promise<void>;
+  sync(): Promise<void>;
+  /** Cuts the file back to `length` bytes (after a failed append, so no partial record stays). */
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Disk {
+  mkdirp(path: string): void;
+  exists(path: string): boolean;
+  /** File names in `dir` (not paths), unsorted. */
+  list(dir: string): string[];
+  readFile(path: string): Buffer;
+  truncateFile(path: string, length: number): void;
+  remove(path: string): void;
+  openAppend(path: string): Promise<AppendFile>;
+  /** Bytes free to an unprivileged writer on the file system holding `path`. */
+  freeBytes(path: string): number;
+  /** Takes the data directory for this process (mongod.lock); throws if another live process holds it. */
+  lockDirectory(dir: string): () => void;
+}
+
+class NodeAppendFile implements AppendFile {
+  constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+    public size: number,
+  ) {}
+
+  async append(bytes: Buffer): Promise<void> {
+    let written = 0;
+    while (written < bytes.length) {
+      const { bytesWritten } = await this.handle.write(bytes, written, bytes.length - written, this.size + written);
+      written += bytesWritten;
+    }
+    this.size += bytes.length;
+  }
+
+  sync(): Promise<void> {
+    return this.handle.datasync();
+  }
+
+  async truncate(length: number): Promise<void> {
+    await this.handle.truncate(length);
+    this.size = length;
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+export const nodeDisk: Disk = {
+  mkdirp: (path) => void mkdirSync(path, { recursive: true }),
+  exists: (path) => existsSync(path),
+  list: (dir) => readdirSync(dir),
+  readFile: (path) => readFileSync(path),
+  truncateFile: (path, length) => truncateSync(path, length),
+  remove: (path) => rmSync(path, { force: true, recursive: true }),
+  async openAppend(path) {
+    const handle = await open(path, 'a+');
+    const { size } = await handle.stat();
+    return new NodeAppendFile(path, handle, size);
+  },
+  freeBytes(path) {
+    const s = statfsSync(path);
+    return s.bavail * s.bsize;
+  },
+  lockDirectory(dir) {
+    const path = join(dir, 'mongod.lock');
+    if (existsSync(path)) {
+      const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+      if (pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw new Error(`Unable to lock the data directory ${dir}: another process (pid ${pid}) is using it (${path})`);
+      }
+    }
+    const fd = openSync(path, 'w');
+    try {
+      writeSyncAll(fd, Buffer.from(`${process.pid}\n`));
+    } finally {
+      closeSync(fd);
+    }
+    return () => rmSync(path, { force: true });
+  },
+};
+
+function writeSyncAll(fd: number, bytes: Buffer): void {
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What an injected fault does to the next append. */
+export type DiskFault = { code: 'ENOSPC' | 'EIO'; /** bytes of the append that reach the file before it fails */ partialBytes?: number; on?: 'append' | 'sync' };
+
+/**
+ * A Disk that fails when told to: the next append (or sync) throws the errno error a real
+ * file system gives, after writing `partialBytes` of it, as a full disk does mid-write.
+ */
+export class FaultInjectingDisk implements Disk {
+  private faults: DiskFault[] = [];
+  /** While set, every append and sync fails with this code (a disk that stays full). */
+  persistent: DiskFault | undefined;
+
+  constructor(private readonly inner: Disk = nodeDisk) {}
+
+  failNext(fault: DiskFault): void {
+    this.faults.push(fault);
+  }
+
+  private take(on: 'append' | 'sync'): DiskFault | undefined {
+    if (this.persistent && (this.persistent.on ?? 'append') === on) return this.persistent;
+    if (this.persistent && on === 'sync') return undefined;
+    const i = this.faults.findIndex((f) => (f.on ?? 'append') === on);
+    return i < 0 ? undefined : this.faults.splice(i, 1)[0];
+  }
+
+  mkdirp(path: string): void {
+    this.inner.mkdirp(path);
+  }
+  exists(path: string): boolean {
+    return this.inner.exists(path);
+  }
+  list(dir: string): string[] {
+    return this.inner.list(dir);
+  }
+  readFile(path: string): Buffer {
+    return this.inner.readFile(path);
+  }
+  truncateFile(path: string, length: number): void {
+    this.inner.truncateFile(path, length);
+  }
+  remove(path: string): void {
+    this.inner.remove(path);
+  }
+  freeBytes(path: string): number {
+    return this.inner.freeBytes(path);
+  }
+  lockDirectory(dir: string): () => void {
+    return this.inner.lockDirectory(dir);
+  }
+
+  async openAppend(path: string): Promise<AppendFile> {
+    const file = await this.inner.openAppend(path);
+    const disk = this;
+    return {
+      path,
+      get size() {
+        return file.size;
+      },
+      async append(bytes) {
+        const fault = disk.take('append');
+        if (!fault) return file.append(bytes);
+        if (fault.partialBytes) await file.append(bytes.subarray(0, Math.min(fault.partialBytes, bytes.length)));
+        throw errnoError(fault.code, path);
+      },
+      async sync() {
+        if (disk.take('sync')) throw errnoError('EIO', path);
+        return file.sync();
+      },
+      truncate: (length) => file.truncate(length),
+      close: () => file.close(),
+    };
+  }
+}
+
+function errnoError(code: 'ENOSPC' | 'EIO', path: string): NodeJS.ErrnoException {
+  const text = code === 'ENOSPC' ? 'no space left on device' : 'i/o error';
+  const e = new Error(`${code}: ${text}, write '${path}'`) as NodeJS.ErrnoException;
+  e.code = code;
+  e.path = path;
+  return e;
+}
