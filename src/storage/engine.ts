@@ -96,7 +96,9 @@ export class StorageEngine {
         coll.addIndexEntries(doc, rid, () => {});
       }
       this.collectionsOf(c.db, true)!.set(c.name, coll);
+      for (const rid of state.replayTouched.get(c.uuid.toHexString()) ?? []) this.persistence!.markDirty(coll, rid);
     }
+    for (const uuid of state.replayDropped) this.persistence!.collectionDroppedUuid(uuid);
     for (const { ts, bytes } of state.oplog) this.storeOplogEntry(ts, bytes);
     this.truncateOplog();
     // A mark in the oplog where this run begins, as mongod's startup writes one.
@@ -105,8 +107,11 @@ export class StorageEngine {
 
   /** What a checkpoint reads from the engine. */
   get checkpointSource(): CheckpointSource {
+    const engine = this;
     return {
-      lastCommitTs: this.lastCommit,
+      get lastCommitTs() {
+        return engine.lastCommit;
+      },
       pin: (ts) => {
         const t = this.begin(ts);
         return () => this.abort(t);

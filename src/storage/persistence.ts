@@ -88,7 +88,11 @@ export class Persistence {
 
   collectionDropped(coll: Collection): void {
     this.dirty.delete(coll);
-    this.droppedCollections.add(coll.uuid.toHexString());
+    this.collectionDroppedUuid(coll.uuid.toHexString());
+  }
+
+  collectionDroppedUuid(uuid: string): void {
+    this.droppedCollections.add(uuid);
   }
 
   /** Checkpoints every `intervalSeconds`. */

@@ -39,6 +39,10 @@ export interface RecoveredState {
   oplog: Array<{ ts: TsKey; bytes: Buffer }>;
   sessions: RecoveredSession[];
   replayed: number;
+  /** Records the replay wrote or deleted, by collection uuid: not in the checkpoint yet, so the next one must write them. */
+  replayTouched: Map<string, Set<number>>;
+  /** Collections the replay dropped: their checkpointed records must go. */
+  replayDropped: Set<string>;
   cutTail: Persistence['recovered']['cutTail'];
 }
 
@@ -95,7 +99,17 @@ export function readRecoveredState(p: Persistence): RecoveredState | undefined {
       records: [...c.records.entries()].sort((a, b) => a[0] - b[0]),
     });
   }
-  return { checkpointTs, lastTs, collections, oplog, sessions: [...replay.sessions.values()], replayed, cutTail: p.recovered.cutTail };
+  return {
+    checkpointTs,
+    lastTs,
+    collections,
+    oplog,
+    sessions: [...replay.sessions.values()],
+    replayed,
+    replayTouched: replay.touched,
+    replayDropped: replay.dropped,
+    cutTail: p.recovered.cutTail,
+  };
 }
 
 /** The BSON documents laid back to back in a journal record's payload. */
@@ -112,6 +126,8 @@ class Replay {
   /** A large transaction's partialTxn entries, held until its commit entry arrives. */
   private readonly partial = new Map<string, Document[]>();
   readonly sessions = new Map<string, RecoveredSession>();
+  readonly touched = new Map<string, Set<number>>();
+  readonly dropped = new Set<string>();
 
   constructor(private readonly colls: Map<string, RecoveredCollection>) {}
 
@@ -126,6 +142,8 @@ class Replay {
       const uuid = (doc.ui as UUID).toHexString();
       if (doc.dropped === true) {
         this.colls.delete(uuid);
+        this.touched.delete(uuid);
+        this.dropped.add(uuid);
         return;
       }
       const existing = this.colls.get(uuid);
@@ -158,12 +176,15 @@ class Replay {
     const ui = op.ui as UUID | undefined;
     const coll = ui ? this.colls.get(ui.toHexString()) : undefined;
     if (!coll) return;
+    let touched = this.touched.get(coll.uuid);
+    if (!touched) this.touched.set(coll.uuid, (touched = new Set()));
     if (op.op === 'd') {
       const fp = valueFingerprint(((op.o as Document)._id ?? null) as BsonValue);
       const rid = coll.byId.get(fp);
       if (rid !== undefined) {
         coll.records.delete(rid);
         coll.byId.delete(fp);
+        touched.add(rid);
       }
       return;
     }
@@ -175,6 +196,7 @@ class Replay {
       coll.byId.set(fp, rid);
     }
     coll.records.set(rid, doc);
+    touched.add(rid);
   }
 
   /** Notes the session facts an oplog entry carries: a retryable write's statement, or a committed transaction. */
