@@ -56,13 +56,17 @@ function checkTimeseriesMeasurement(coll: Collection, doc: Document): void {
   if (!(doc[ts.timeField] instanceof Date)) fail('BadValue', `'${ts.timeField}' must be present and contain a valid BSON UTC datetime value`);
 }
 
-/** mongod refuses time-series and capped inserts in a transaction before any statement runs. */
-export function checkInsertAllowedInTransaction(coll: Collection | undefined, inTransaction: boolean): void {
-  if (!inTransaction || !coll) return;
-  if (coll.options.timeseries !== undefined) fail('OperationNotSupportedInTransaction', 'Cannot insert into a time-series collection in a multi-document transaction.');
-  if (coll.options.capped === true) {
+/** mongod refuses a transaction's writes to a capped collection before any statement runs. */
+export function checkWriteAllowedInTransaction(coll: Collection | undefined, inTransaction: boolean): void {
+  if (inTransaction && coll?.options.capped === true) {
     fail('OperationNotSupportedInTransaction', `Collection '${coll.ns}' is a capped collection. Writes in transactions are not allowed on capped collections.`);
   }
+}
+
+/** ... and a transaction's inserts into a time-series collection. */
+export function checkInsertAllowedInTransaction(coll: Collection | undefined, inTransaction: boolean): void {
+  if (inTransaction && coll?.options.timeseries !== undefined) fail('OperationNotSupportedInTransaction', 'Cannot insert into a time-series collection in a multi-document transaction.');
+  checkWriteAllowedInTransaction(coll, inTransaction);
 }
 
 /**

@@ -43,7 +43,7 @@ describe('collection kinds and options', () => {
       await failsWith(db.command({ create: 'a', clusteredIndex: { key: { _id: 1 }, unique: false } }), 5979700);
       await failsWith(db.command({ create: 'a', clusteredIndex: true }), 5979703);
       await failsWith(db.command({ create: 'a', clusteredIndex: { key: { _id: 1 }, unique: true }, idIndex: { key: { _id: 1 }, name: '_id_' } }), 72);
-      await failsWith(db.command({ create: 'a', expireAfterSeconds: 10 }), 72, "'expireAfterSeconds' can be used only for clustered collections or timeseries collections");
+      await failsWith(db.command({ create: 'a', expireAfterSeconds: 10 }), 72, "'expireAfterSeconds' is only supported on time-series collections or when the 'clusteredIndex' option is specified");
       await db.command({ create: 'c', clusteredIndex: { key: { _id: 1 }, unique: true } });
       await failsWith(db.command({ collMod: 'c', index: { name: '_id_', hidden: true } }), 6011800);
     });
@@ -85,6 +85,8 @@ describe('collection kinds and options', () => {
       await failsWith(db.command({ create: 'x', timeseries: { timeField: 't', bucketMaxSpanSeconds: 600, bucketRoundingSeconds: 60 } }), 72, /needs to be equal/);
       await failsWith(db.command({ create: 'x', timeseries: { timeField: 't', granularity: 'hours', bucketMaxSpanSeconds: 600 } }), 72, /not configurable/);
       await failsWith(db.command({ create: 'x', timeseries: { metaField: 'm' } }), 40414);
+      await failsWith(db.command({ create: 'x', timeseries: { timeField: 't', metaField: 't' } }), 72, "'metaField' cannot be the same as 'timeField'");
+      await failsWith(db.command({ create: 'x', timeseries: { timeField: 't' }, capped: true, size: 4096 }), 72, /: 'timeseries' is not allowed with 'capped'$/);
       await db.createCollection('m', { timeseries: { timeField: 't' } });
       const session = h.client.startSession();
       try {
@@ -173,6 +175,9 @@ describe('collection kinds and options', () => {
       try {
         session.startTransaction();
         await failsWith(coll(db, 'tx').insertOne({ _id: 1 }, { session }), 263, /is a capped collection\. Writes in transactions are not allowed on capped collections\./);
+        await session.abortTransaction().catch(() => undefined);
+        session.startTransaction();
+        await failsWith(coll(db, 'tx').updateOne({}, { $set: { a: 1 } }, { session }), 263);
         await session.abortTransaction().catch(() => undefined);
       } finally {
         await session.endSession();

@@ -1,6 +1,7 @@
 import { fail, failLocation } from '../../base/index.js';
 import { Long, compareValues, formatDocument, isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
+import { isGenericArgument } from '../generic.js';
 import { validateCollectionName } from '../namespaces.js';
 import { buildCollectionHooks, compilePredicate } from '../validation.js';
 import type { CommandDefinition } from '../types.js';
@@ -62,8 +63,6 @@ function timeseriesOption(v: Document): Document {
   };
   const rounding = bucketing('bucketRoundingSeconds');
   const maxSpan = bucketing('bucketMaxSpanSeconds');
-  if (timeField.startsWith('$') || metaField?.startsWith('$')) fail('BadValue', "The 'timeField' or 'metaField' cannot start with '$'");
-  if (metaField === timeField) fail('InvalidOptions', "The 'metaField' cannot be the same as the 'timeField'");
   const out: Document = { timeField };
   if (metaField !== undefined) out.metaField = metaField;
   if (granularity !== undefined) {
@@ -89,6 +88,27 @@ function timeseriesOption(v: Document): Document {
   out.bucketRoundingSeconds = rounding;
   out.bucketMaxSpanSeconds = maxSpan;
   return out;
+}
+
+/** What create may say beside `timeseries` (timeseries::kAllowedCollectionCreationOptions). */
+const TIMESERIES_COMPANIONS = ['timeseries', 'expireAfterSeconds', 'storageEngine', 'indexOptionDefaults', 'collation', 'temp'];
+
+/** mongod's create checks of a time-series request, made before the options are parsed. */
+function checkTimeseriesCreate(ns: string, body: Document, ts: Document): void {
+  for (const k of Object.keys(body).slice(1)) {
+    if (isGenericArgument(k) || TIMESERIES_COMPANIONS.includes(k) || (k === 'capped' && body.capped === false)) continue;
+    fail('InvalidOptions', `${ns}: 'timeseries' is not allowed with '${k}'`);
+  }
+  const topLevel = (field: string): string => `${ns}: '${field}' must be a top-level field and not contain a '.'`;
+  if (typeof ts.timeField === 'string' && ts.timeField.includes('.')) fail('InvalidOptions', topLevel('timeField'));
+  if (typeof ts.metaField === 'string') {
+    if (ts.metaField === '_id') fail('InvalidOptions', `'metaField' cannot be "_id"`);
+    if (ts.metaField === ts.timeField) fail('InvalidOptions', "'metaField' cannot be the same as 'timeField'");
+    if (ts.metaField.includes('.')) fail('InvalidOptions', topLevel('metaField'));
+  }
+  if ((typeof ts.timeField === 'string' && ts.timeField.startsWith('$')) || (typeof ts.metaField === 'string' && ts.metaField.startsWith('$'))) {
+    fail('BadValue', "The 'timeField' or 'metaField' cannot start with '$'");
+  }
 }
 
 /** The name of the time field of a time-series collection, if it is one. */
@@ -168,17 +188,12 @@ export function collectionOptionsFrom(body: Document): Document {
     if (clustered) options.clusteredIndex = clustered;
   }
   const timeseries = a.document('timeseries');
-  if (options.capped === true && (timeseries !== undefined || options.clusteredIndex !== undefined)) {
-    fail('InvalidOptions', `Dossier does not support capped ${timeseries !== undefined ? 'time-series' : 'clustered'} collections`);
-  }
-  if (timeseries !== undefined) {
-    if (options.clusteredIndex !== undefined) fail('InvalidOptions', "The 'clusteredIndex' option is not supported with the 'timeseries' option");
-    options.timeseries = timeseriesOption(timeseries);
-  }
+  if (options.capped === true && options.clusteredIndex !== undefined) fail('InvalidOptions', 'Dossier does not support capped clustered collections');
+  if (timeseries !== undefined) options.timeseries = timeseriesOption(timeseries);
   const expireAfterSeconds = a.integer('expireAfterSeconds');
   if (expireAfterSeconds !== undefined) {
     if (options.timeseries === undefined && options.clusteredIndex === undefined) {
-      fail('InvalidOptions', "'expireAfterSeconds' can be used only for clustered collections or timeseries collections");
+      fail('InvalidOptions', "'expireAfterSeconds' is only supported on time-series collections or when the 'clusteredIndex' option is specified");
     }
     if (options.timeseries === undefined) fail('InvalidOptions', "The 'expireAfterSeconds' option of create is not supported by Dossier yet for clustered collections");
     if (expireAfterSeconds < 0) fail('InvalidOptions', "TTL index 'expireAfterSeconds' option cannot be less than 0");
@@ -206,6 +221,7 @@ export const createCommand: CommandDefinition = {
       fail('NotImplemented', 'Dossier does not support collations other than { locale: "simple" } yet');
     }
     if (ctx.body.idIndex !== undefined && !isDocument(ctx.body.idIndex)) fail('TypeMismatch', `BSON field 'create.idIndex' is the wrong type '${typeNameOf(ctx.body.idIndex)}', expected type 'object'`);
+    if (isDocument(ctx.body.timeseries)) checkTimeseriesCreate(`${ctx.db}.${name}`, ctx.body, ctx.body.timeseries);
     const options = collectionOptionsFrom(ctx.body);
     const existing = ctx.instance.getCollection(ctx.db, name);
     if (existing) {
