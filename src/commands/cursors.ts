@@ -25,6 +25,8 @@ export interface ClientCursor {
   readonly inTransaction: boolean;
   readonly connectionId: number;
   readonly tailable: boolean;
+  /** For a tailable cursor: whether it stays open when its source has nothing more for now. */
+  readonly keepTailing?: () => boolean;
   readonly awaitData: boolean;
   readonly noCursorTimeout: boolean;
   readonly createdAtMs: number;

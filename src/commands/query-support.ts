@@ -79,6 +79,8 @@ export interface CursorReplyOptions {
   batchSize: number | undefined;
   singleBatch: boolean;
   tailable?: boolean;
+  /** A tailable cursor's rule for staying open once it has read everything there is for now. */
+  keepTailing?: () => boolean;
   awaitData?: boolean;
   noCursorTimeout?: boolean;
   /** The name of the batch field: firstBatch. */
@@ -91,7 +93,7 @@ export function cursorReply(ctx: CommandContext, o: CursorReplyOptions): Documen
   const { batch, exhausted } = CursorManager.readBatch(o.source, o.batchSize, state);
   let id = 0n;
   const ownsTxn = o.txn !== undefined && o.txn !== ctx.transaction;
-  if (!exhausted && !o.singleBatch) {
+  if ((!exhausted || o.keepTailing?.() === true) && !o.singleBatch) {
     const cursor = ctx.instance.cursors.register(
       {
         ns: o.ns,
@@ -103,6 +105,7 @@ export function cursorReply(ctx: CommandContext, o: CursorReplyOptions): Documen
         inTransaction: ctx.inTransaction,
         connectionId: ctx.connection.id,
         tailable: o.tailable === true,
+        ...(o.keepTailing ? { keepTailing: o.keepTailing } : {}),
         awaitData: o.awaitData === true,
         noCursorTimeout: o.noCursorTimeout === true,
         comment: o.comment,

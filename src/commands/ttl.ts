@@ -4,7 +4,7 @@
  * Each deletion is its own autocommit write with its own oplog entry, as mongod's.
  */
 import { ErrorCodes } from '../base/index.js';
-import { typeNameOf } from '../bson/index.js';
+import { isDocument, toJsNumber, typeNameOf, type Document } from '../bson/index.js';
 import type { Timer } from '../platform/index.js';
 import type { Collection, IndexState } from '../storage/index.js';
 import type { Instance } from './instance.js';
@@ -38,6 +38,7 @@ export class TtlMonitor {
     const engine = this.instance.engine;
     for (const db of engine.databaseNames()) {
       for (const coll of engine.collectionsOf(db)?.values() ?? []) {
+        deleted += this.expireMeasurements(coll);
         for (const index of coll.indexes.values()) {
           if (index.spec.expireAfterSeconds === undefined || index.fields.length !== 1) continue;
           deleted += this.expire(coll, index);
@@ -47,6 +48,35 @@ export class TtlMonitor {
     this.passes++;
     this.deletedDocuments += deleted;
     return deleted;
+  }
+
+  /**
+   * A time-series collection's expireAfterSeconds, by time field. mongod drops whole buckets once
+   * their newest measurement is old enough; without buckets each measurement goes on its own time.
+   */
+  private expireMeasurements(coll: Collection): number {
+    const ts = coll.options.timeseries;
+    const seconds = coll.options.expireAfterSeconds;
+    if (!isDocument(ts) || typeof ts.timeField !== 'string' || seconds === undefined) return 0;
+    const timeField = ts.timeField;
+    const cutoff = this.instance.clock.nowMs() - toJsNumber(seconds) * 1000;
+    const expired = (doc: Document | null): boolean => doc !== null && doc[timeField] instanceof Date && (doc[timeField] as Date).getTime() <= cutoff;
+    const reader = this.instance.engine.begin();
+    const victims: number[] = [];
+    try {
+      for (const { rid, doc } of reader.scan(coll)) if (expired(doc)) victims.push(rid);
+    } finally {
+      this.instance.engine.abort(reader);
+    }
+    let n = 0;
+    for (const rid of victims) {
+      if (isWriteConflict(() => autocommit(this.instance, (txn) => {
+        if (!expired(txn.get(coll, rid))) return;
+        txn.delete(coll, rid);
+        n++;
+      }))) continue;
+    }
+    return n;
   }
 
   private expire(coll: Collection, index: IndexState): number {

@@ -59,6 +59,8 @@ export interface CommandDefinition {
   readonly testOnly?: boolean;
   /** Accepts readConcern snapshot outside a transaction (find, aggregate, distinct). */
   readonly snapshotReads?: boolean;
+  /** Refuses a writeConcern although it writes (mongod's supportsWriteConcern() false), like the search index commands. */
+  readonly noWriteConcern?: boolean;
   /** Options the command accepts, for the compatibility table. */
   readonly options?: readonly string[];
   run(ctx: CommandContext): Promise<Document> | Document;

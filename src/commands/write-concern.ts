@@ -17,6 +17,7 @@ const MEMBER_COUNT = 1;
 
 export function supportsWriteConcern(def: CommandDefinition): boolean {
   // aggregate takes one for $out/$merge, as mongod.
+  if (def.noWriteConcern === true) return false;
   return def.kind === 'write' || isCommitOrAbort(def.name) || def.name === 'aggregate' || def.name === 'endSessions' || def.name === 'killSessions';
 }
 

@@ -5,7 +5,7 @@
  */
 import { DossierError, ErrorCodes, fail } from '../base/index.js';
 import { BSON_OBJECT_SIZE_MAX_BYTES } from '../base/limits.js';
-import { documentSize, ObjectId, typeNameOf, type BsonValue, type Document, type Timestamp } from '../bson/index.js';
+import { documentSize, isDocument, ObjectId, toJsNumber, typeNameOf, type BsonValue, type Document, type Timestamp } from '../bson/index.js';
 import type { Collection, RecordId, StorageTxn } from '../storage/index.js';
 import { timestampOf } from '../time/index.js';
 import { applyUpdate, buildUpsertSeed, parseUpdate, validateStorable, type ParsedUpdate } from '../query/update/index.js';
@@ -37,6 +37,7 @@ export function checkStorable(doc: Document, context: 'insert' | 'update'): void
 }
 
 export function validateAgainstCollection(coll: Collection, doc: Document, before: Document | null, bypass: boolean): void {
+  checkTimeseriesMeasurement(coll, doc);
   if (bypass || !coll.validate) return;
   if (before && coll.options.validationLevel === 'moderate') {
     try {
@@ -48,11 +49,56 @@ export function validateAgainstCollection(coll: Collection, doc: Document, befor
   coll.validate(doc);
 }
 
+/** A time-series measurement needs a date in the time field, whatever bypassDocumentValidation says. */
+function checkTimeseriesMeasurement(coll: Collection, doc: Document): void {
+  const ts = coll.options.timeseries;
+  if (!isDocument(ts) || typeof ts.timeField !== 'string') return;
+  if (!(doc[ts.timeField] instanceof Date)) fail('BadValue', `'${ts.timeField}' must be present and contain a valid BSON UTC datetime value`);
+}
+
+/** mongod refuses a transaction's writes to a capped collection before any statement runs. */
+export function checkWriteAllowedInTransaction(coll: Collection | undefined, inTransaction: boolean): void {
+  if (inTransaction && coll?.options.capped === true) {
+    fail('OperationNotSupportedInTransaction', `Collection '${coll.ns}' is a capped collection. Writes in transactions are not allowed on capped collections.`);
+  }
+}
+
+/** ... and a transaction's inserts into a time-series collection. */
+export function checkInsertAllowedInTransaction(coll: Collection | undefined, inTransaction: boolean): void {
+  if (inTransaction && coll?.options.timeseries !== undefined) fail('OperationNotSupportedInTransaction', 'Cannot insert into a time-series collection in a multi-document transaction.');
+  checkWriteAllowedInTransaction(coll, inTransaction);
+}
+
+/**
+ * A capped collection keeps its newest documents: after an insert, the oldest go (in insertion
+ * order, in the same write) until the collection is back within its size and document count.
+ */
+function enforceCap(txn: StorageTxn, coll: Collection): void {
+  const maxBytes = toJsNumber(coll.options.size ?? 0);
+  const maxDocs = coll.options.max === undefined ? 0 : toJsNumber(coll.options.max);
+  const records: Array<{ rid: RecordId; bytes: number }> = [];
+  let bytes = 0;
+  for (const { rid, doc } of txn.scan(coll)) {
+    const size = documentSize(doc);
+    records.push({ rid, bytes: size });
+    bytes += size;
+  }
+  let count = records.length;
+  for (const r of records) {
+    if (bytes <= maxBytes && (maxDocs <= 0 || count <= maxDocs)) break;
+    txn.delete(coll, r.rid);
+    bytes -= r.bytes;
+    count--;
+  }
+}
+
 export function insertDocument(instance: Instance, txn: StorageTxn, coll: Collection, raw: Document, bypassValidation: boolean): Document {
   const doc = prepareForInsert(instance, raw);
   checkStorable(doc, 'insert');
   validateAgainstCollection(coll, doc, null, bypassValidation);
+  if (coll.options.capped === true && documentSize(doc) > toJsNumber(coll.options.size ?? 0)) fail('BadValue', 'object to insert exceeds cappedMaxSize');
   txn.insert(coll, doc);
+  if (coll.options.capped === true) enforceCap(txn, coll);
   return doc;
 }
 

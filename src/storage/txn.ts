@@ -195,7 +195,8 @@ export class StorageTxn {
 
   private addEntries(coll: Collection, rid: RecordId, doc: Document): void {
     const added = coll.addIndexEntries(doc, rid, (index, key) => {
-      if (index.unique) this.checkUnique(coll, index, key, rid);
+      // prepareUnique (set by collMod before converting an index to unique) refuses new duplicates only.
+      if (index.unique || index.spec.prepareUnique === true) this.checkUnique(coll, index, key, rid);
     });
     this.addedEntries.push(...added);
   }

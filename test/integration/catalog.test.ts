@@ -64,9 +64,7 @@ describe('catalog commands', () => {
 
     it('rejects unsupported options clearly', async () => {
       const db = freshDb();
-      await rejectsWith(db.command({ create: 'capped', capped: true, size: 4096 }), 72, 'InvalidOptions', /capped/);
       await rejectsWith(db.command({ create: 'view', viewOn: 'x', pipeline: [] }), 72, 'InvalidOptions', /views/);
-      await rejectsWith(db.command({ create: 'ts', timeseries: { timeField: 't' } }), 72, 'InvalidOptions', /timeseries/);
       await rejectsWith(db.command({ create: 'coll', collation: { locale: 'fr' } }), 238, 'NotImplemented', /collation/);
       await rejectsWith(db.command({ create: 'u', bogus: 1 }), 40415, 'Location40415', /BSON field 'create.bogus' is an unknown field/);
       assert.deepEqual(await db.listCollections().toArray(), []);

@@ -9,7 +9,7 @@
  */
 import { fail, failLocation } from '../../base/index.js';
 import { FIND_DEFAULT_BATCH_SIZE } from '../../base/limits.js';
-import { compareValues, isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { compareValues, isDocument, toJsNumber, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { timestampOf } from '../../time/index.js';
 import { newStats, runQuery, type ExecutionStats } from '../../query/executor.js';
 import { parseHint, type Hint } from '../../query/planner.js';
@@ -211,6 +211,11 @@ function hostFor(ctx: CommandContext, req: AggregateRequest, txn: StorageTxn): P
             freeStorageSize: 0, capped: coll.options.capped === true, nindexes: coll.indexes.size, indexBuilds: [],
             totalIndexSize: s.totalIndexSize, totalSize: s.dataSize + s.totalIndexSize, indexSizes, scaleFactor: 1,
           };
+          // As collStats: a capped collection reports its limits.
+          if (coll.options.capped === true) {
+            if (coll.options.max !== undefined) out.storageStats.max = coll.options.max;
+            if (coll.options.size !== undefined) out.storageStats.maxSize = toJsNumber(coll.options.size);
+          }
         }
         if (spec.count !== undefined) out.count = s.count;
       }

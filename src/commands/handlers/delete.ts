@@ -3,7 +3,7 @@ import { isDocument, toJsNumber, typeNameOf } from '../../bson/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { rejectCollation } from '../query-support.js';
 import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
-import { executeDelete, executeDeleteMany } from '../write-support.js';
+import { checkWriteAllowedInTransaction, executeDelete, executeDeleteMany } from '../write-support.js';
 import { checkBatchSize, checkWritableNamespace, runStatements, withRetriedStmtIds } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
 
@@ -25,6 +25,7 @@ export const deleteCommand: CommandDefinition = {
     checkWritableNamespace(ctx.db, name);
     const ordered = args.bool('ordered') ?? true;
     const { instance } = ctx;
+    checkWriteAllowedInTransaction(instance.getCollection(ctx.db, name), ctx.inTransaction);
     let n = 0;
     const retried: number[] = [];
     const writeErrors = await runStatements(deletes, ordered, ctx.inTransaction, async (raw, i) => {

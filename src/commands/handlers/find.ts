@@ -1,5 +1,9 @@
 import { FIND_DEFAULT_BATCH_SIZE } from '../../base/limits.js';
-import type { Document } from '../../bson/index.js';
+import { fail } from '../../base/index.js';
+import { compareValues, type Document } from '../../bson/index.js';
+import { matches } from '../../query/filter/index.js';
+import type { Collection, RecordId, StorageTxn } from '../../storage/index.js';
+import type { Instance } from '../instance.js';
 import { runQuery, newStats } from '../../query/executor.js';
 import { expressionHook } from '../../query/aggregate/index.js';
 import { explainPlan } from '../../query/planner.js';
@@ -39,6 +43,15 @@ export function parseFind(ctx: CommandContext): FindRequest {
   const a = new CommandArgs('find', ctx.body);
   a.rejectUnknown(FIND_FIELDS);
   rejectCollation(ctx.body.collation);
+  const tailable = a.bool('tailable') ?? false;
+  const sort = a.document('sort');
+  if (tailable) {
+    if (sort !== undefined && Object.keys(sort).length > 0 && !(Object.keys(sort).length === 1 && sort.$natural !== undefined && compareValues(sort.$natural, 1) === 0)) {
+      fail('BadValue', 'cannot use tailable option with a sort other than {$natural: 1}');
+    }
+    if (a.bool('singleBatch') === true) fail('BadValue', "cannot use tailable option with the 'singleBatch' option");
+  }
+  if (a.bool('awaitData') === true && !tailable) fail('FailedToParse', "Cannot set 'awaitData' without also setting 'tailable'");
   return {
     collection,
     filter: a.document('filter'),
@@ -55,6 +68,76 @@ export function parseFind(ctx: CommandContext): FindRequest {
     hint: ctx.body.hint,
     let: a.document('let'),
   };
+}
+
+/**
+ * A tailable cursor's documents: the capped collection in insertion order, each read from a fresh
+ * snapshot after the last record returned, so a later getMore sees what was inserted since.
+ * Unlike mongod it does not notice that the capped collection dropped the record it stopped at
+ * (CappedPositionLost): it goes on from the next one there is.
+ */
+class TailSource implements Iterator<Document> {
+  private lastRid: RecordId | undefined;
+  private toSkip: number;
+  private returned = 0;
+  private round: { txn: StorageTxn; records: Iterator<{ rid: RecordId; doc: Document }> } | undefined;
+  /** A record was read: the cursor stays open from then on. */
+  started = false;
+  /** The limit is reached: the cursor ends. */
+  finished = false;
+
+  constructor(
+    private readonly instance: Instance,
+    private readonly coll: Collection | undefined,
+    private readonly filter: (doc: Document) => boolean,
+    private readonly project: (doc: Document) => Document,
+    skip: number,
+    private readonly limit: number,
+  ) {
+    this.toSkip = skip;
+  }
+
+  hasRecords(): boolean {
+    return this.coll !== undefined && this.coll.records.size > 0;
+  }
+
+  next(): IteratorResult<Document> {
+    if (!this.coll || this.finished) return { done: true, value: undefined };
+    for (;;) {
+      if (!this.round) {
+        const txn = this.instance.engine.begin();
+        this.round = { txn, records: txn.scan(this.coll, this.lastRid === undefined ? {} : { afterRid: this.lastRid }) };
+      }
+      const r = this.round.records.next();
+      if (r.done) {
+        this.endRound();
+        return { done: true, value: undefined };
+      }
+      this.lastRid = r.value.rid;
+      this.started = true;
+      if (!this.filter(r.value.doc)) continue;
+      if (this.toSkip > 0) {
+        this.toSkip--;
+        continue;
+      }
+      this.returned++;
+      if (this.limit > 0 && this.returned >= this.limit) {
+        this.finished = true;
+        this.endRound();
+      }
+      return { done: false, value: this.project(r.value.doc) };
+    }
+  }
+
+  return(): IteratorResult<Document> {
+    this.endRound();
+    return { done: true, value: undefined };
+  }
+
+  private endRound(): void {
+    if (this.round?.txn.isActive) this.instance.engine.abort(this.round.txn);
+    this.round = undefined;
+  }
 }
 
 export function explainFind(ctx: CommandContext, verbosity: string): Document {
@@ -104,6 +187,23 @@ export const findCommand: CommandDefinition = {
     const coll = instance.getCollection(ctx.db, req.collection);
     const q = compileQuery(coll, req.filter, req.sort, req.hint, new Date(instance.clock.nowMs()), req.let);
     const projection = req.projection && Object.keys(req.projection).length > 0 ? parseProjection(req.projection, { matcherFactory, parseExpression: expressionHook({ now: new Date(instance.clock.nowMs()) }) }) : undefined;
+    if (req.tailable) {
+      if (coll && coll.options.capped !== true) fail('BadValue', `error processing query: ns=${coll.ns} tailable cursor requested on non capped collection`);
+      const tail = new TailSource(instance, coll, (doc) => matches(q.filter, doc), projection ? (doc) => applyProjection(projection, doc, { positionalMatch: undefined }) : (doc) => doc, req.skip ?? 0, req.limit ?? 0);
+      return cursorReply(ctx, {
+        ns: `${ctx.db}.${req.collection}`,
+        source: tail,
+        txn: undefined,
+        batchSize: req.batchSize ?? FIND_DEFAULT_BATCH_SIZE,
+        singleBatch: false,
+        tailable: true,
+        // mongod keeps a tailable cursor unless the collection it tails had no records at all.
+        keepTailing: () => !tail.finished && (tail.started || (coll !== undefined && tail.hasRecords())),
+        awaitData: req.awaitData,
+        noCursorTimeout: req.noCursorTimeout,
+        comment: ctx.generic.comment,
+      });
+    }
     const read = readTransaction(ctx);
     const txn = read.txn;
     const candidates = runQuery(txn, coll, q.planned, q.filter, {

@@ -4,7 +4,7 @@ import { applyProjection, parseProjection } from '../../query/projection/index.j
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { matcherFactory, rejectCollation } from '../query-support.js';
 import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
-import { executeDelete, executeUpdate, parseUpdateStatement } from '../write-support.js';
+import { checkWriteAllowedInTransaction, executeDelete, executeUpdate, parseUpdateStatement } from '../write-support.js';
 import { checkWritableNamespace } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
 
@@ -43,6 +43,7 @@ export const findAndModifyCommand: CommandDefinition = {
     const projection = fields && Object.keys(fields).length > 0 ? parseProjection(fields, { matcherFactory }) : undefined;
     const project = (d: Document | null): Document | null => (d && projection ? applyProjection(projection, d, {}) : d);
     const { instance } = ctx;
+    checkWriteAllowedInTransaction(instance.getCollection(ctx.db, name), ctx.inTransaction);
     const stmtId = stmtIdFor(ctx.body, 0);
     // A retry answers with the recorded reply: the original pre- or post-image, not a new one.
     const { result } = await retryableStatement(ctx, stmtId, async (): Promise<Document> => {

@@ -2,8 +2,11 @@ import { fail, failLocation } from '../../base/index.js';
 import { typeNameOf, Long } from '../../bson/index.js';
 import { CommandArgs } from '../args.js';
 import { CursorManager, cursorIdToLong, type ClientCursor } from '../cursors.js';
-import { appNameOf, failPointsOf } from '../failpoints.js';
+import { appNameOf, failPointsOf, sleepMs } from '../failpoints.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
+
+/** How often an awaitData getMore looks for new documents while it waits. */
+const AWAIT_POLL_MS = 10;
 
 /** A cursor stays in the session, and the transaction, that opened it (mongod's getMore checks). */
 function checkCursorSession(ctx: CommandContext, cursor: ClientCursor): void {
@@ -30,7 +33,7 @@ export const getMoreCommand: CommandDefinition = {
   kind: 'read',
   allowedInTransaction: true,
   options: ['collection', 'batchSize', 'maxTimeMS', 'comment'],
-  run(ctx) {
+  async run(ctx) {
     const idValue = ctx.body.getMore;
     if (typeNameOf(idValue) !== 'long') fail('TypeMismatch', `BSON field 'getMore.getMore' is the wrong type '${typeNameOf(idValue)}', expected type 'long'`);
     const a = new CommandArgs('getMore', ctx.body);
@@ -47,9 +50,20 @@ export const getMoreCommand: CommandDefinition = {
     try {
       const injected = failPointsOf(ctx.instance).getMoreAfterCursorCheckout({ namespace: ns, appName: appNameOf(ctx.connection.clientMetadata) });
       if (injected) throw injected;
-      const { batch, exhausted } = CursorManager.readBatch(cursor.source, batchSize === 0 ? undefined : batchSize, cursor);
+      let { batch, exhausted } = CursorManager.readBatch(cursor.source, batchSize === 0 ? undefined : batchSize, cursor);
+      const tailing = (): boolean => cursor.tailable && cursor.keepTailing?.() === true;
+      if (tailing() && cursor.awaitData && batch.length === 0) {
+        // An awaitData getMore waits for new documents up to its maxTimeMS (1 s by default), then answers an empty batch.
+        const { clock } = ctx.instance;
+        const deadline = clock.nowMs() + (ctx.generic.maxTimeMS ?? 1000);
+        while (batch.length === 0 && clock.nowMs() < deadline && !ctx.killed() && cursors.get(id) === cursor) {
+          await sleepMs(clock, Math.min(AWAIT_POLL_MS, Math.max(1, deadline - clock.nowMs())));
+          ({ batch, exhausted } = CursorManager.readBatch(cursor.source, batchSize === 0 ? undefined : batchSize, cursor));
+        }
+      }
       cursor.nReturned += batch.length;
-      if (exhausted) {
+      // A tailable cursor outlives an empty batch: it is the client's to close.
+      if (exhausted && !tailing()) {
         cursors.kill(id);
         return { cursor: { nextBatch: batch, id: cursorIdToLong(0n), ns } };
       }

@@ -31,6 +31,10 @@ import { refreshLogicalSessionCacheNowCommand } from './refreshLogicalSessionCac
 import { bulkWriteCommand } from './bulkWrite.js';
 import { configureFailPointCommand } from './configureFailPoint.js';
 import { aggregateCommand } from './aggregate.js';
+import { createSearchIndexesCommand } from './createSearchIndexes.js';
+import { dropSearchIndexCommand } from './dropSearchIndex.js';
+import { updateSearchIndexCommand } from './updateSearchIndex.js';
+import { listSearchIndexesCommand } from './listSearchIndexes.js';
 import { DIAGNOSTIC_COMMANDS } from './diagnostic-index.js';
 import { DURABILITY_COMMANDS } from './durability-index.js';
 
@@ -67,6 +71,10 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   bulkWriteCommand,
   configureFailPointCommand,
   aggregateCommand,
+  createSearchIndexesCommand,
+  dropSearchIndexCommand,
+  updateSearchIndexCommand,
+  listSearchIndexesCommand,
   ...DIAGNOSTIC_COMMANDS,
   ...DURABILITY_COMMANDS,
 ];

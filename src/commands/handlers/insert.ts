@@ -1,7 +1,7 @@
 import { fail } from '../../base/index.js';
 import { isDocument, typeNameOf, type Document } from '../../bson/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
-import { insertDocument } from '../write-support.js';
+import { checkInsertAllowedInTransaction, insertDocument } from '../write-support.js';
 import { checkBatchSize, checkWritableNamespace, runStatements, withRetriedStmtIds } from '../write-batch.js';
 import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
 import type { CommandDefinition } from '../types.js';
@@ -26,6 +26,7 @@ export const insertCommand: CommandDefinition = {
     const ordered = args.bool('ordered') ?? true;
     const bypass = args.bool('bypassDocumentValidation') ?? false;
     const { instance } = ctx;
+    checkInsertAllowedInTransaction(instance.getCollection(ctx.db, name), ctx.inTransaction);
     let n = 0;
     const retried: number[] = [];
     const writeErrors = await runStatements(documents as Document[], ordered, ctx.inTransaction, async (doc, i) => {

@@ -6,9 +6,13 @@ import { compileFilter, cursorReply } from '../query-support.js';
 import type { CommandDefinition } from '../types.js';
 
 function describe(coll: Collection, nameOnly: boolean): Document {
-  if (nameOnly) return { name: coll.name, type: 'collection' };
-  const out: Document = { name: coll.name, type: 'collection', options: { ...coll.options }, info: { readOnly: false, uuid: coll.uuid } };
-  if (coll.idIndex) out.idIndex = { ...coll.idIndex.spec };
+  // mongod 8.0 serves a time-series collection as a view over its buckets: no uuid of its own.
+  const timeseries = coll.options.timeseries !== undefined;
+  const type = timeseries ? 'timeseries' : 'collection';
+  if (nameOnly) return { name: coll.name, type };
+  const out: Document = { name: coll.name, type, options: { ...coll.options }, info: timeseries ? { readOnly: false } : { readOnly: false, uuid: coll.uuid } };
+  // A clustered collection has no _id index of its own in mongod: its cluster key stands for it.
+  if (coll.idIndex && coll.options.clusteredIndex === undefined) out.idIndex = { ...coll.idIndex.spec };
   return out;
 }
 

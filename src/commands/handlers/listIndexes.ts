@@ -4,6 +4,7 @@ import { Collection } from '../../storage/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { cursorReply } from '../query-support.js';
 import type { CommandDefinition } from '../types.js';
+import { clusteredIndexEntry } from './create.js';
 
 export const listIndexesCommand: CommandDefinition = {
   name: 'listIndexes',
@@ -18,7 +19,10 @@ export const listIndexesCommand: CommandDefinition = {
     const batchSize = new CommandArgs('listIndexes.cursor', cursorOpts).integer('batchSize');
     const coll = ctx.instance.getCollection(ctx.db, name);
     if (!coll || !Collection.visibleTo(coll, ctx.transaction)) fail('NamespaceNotFound', `ns does not exist: ${ctx.db}.${name}`);
-    const specs: Document[] = [...coll.indexes.values()].filter((i) => Collection.visibleTo(i, ctx.transaction)).map((i) => ({ ...i.spec }));
+    const clustered = clusteredIndexEntry(coll.options);
+    const specs: Document[] = [...coll.indexes.values()]
+      .filter((i) => Collection.visibleTo(i, ctx.transaction))
+      .map((i) => (clustered && i === coll.idIndex ? clustered : { ...i.spec }));
     return cursorReply(ctx, { ns: `${ctx.db}.${name}`, source: specs[Symbol.iterator](), txn: undefined, batchSize, singleBatch: false });
   },
 };

@@ -3,7 +3,7 @@ import { isDocument, typeNameOf, type BsonValue, type Document } from '../../bso
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { rejectCollation } from '../query-support.js';
 import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
-import { executeUpdate, executeUpdateMany, parseUpdateStatement, type UpdateStatement } from '../write-support.js';
+import { checkWriteAllowedInTransaction, executeUpdate, executeUpdateMany, parseUpdateStatement, type UpdateStatement } from '../write-support.js';
 import { checkBatchSize, checkWritableNamespace, runStatements, withRetriedStmtIds } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
 
@@ -48,6 +48,7 @@ export const updateCommand: CommandDefinition = {
     const ordered = args.bool('ordered') ?? true;
     const bypass = args.bool('bypassDocumentValidation') ?? false;
     const { instance } = ctx;
+    checkWriteAllowedInTransaction(instance.getCollection(ctx.db, name), ctx.inTransaction);
     let n = 0;
     let nModified = 0;
     const upserted: Document[] = [];

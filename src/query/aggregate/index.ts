@@ -19,6 +19,7 @@ import './accumulators.js';
 import './stages.js';
 import './stages-join.js';
 import './stages-io.js';
+import './stages-search.js';
 
 export {
   parseExpression, Scope, newVariables, validateVariableName, type Expression, type ExpressionEnvironment, type ParseState, type Variables,
@@ -31,6 +32,7 @@ export {
 export { runPipeline, planSource, explainSource, PipelineRun, type PipelineRunOptions, type SourcePlan } from './runner.js';
 export { parseAccumulator, type Accumulator, type AccumulatorState } from './accumulators.js';
 export { valueKey } from './keys.js';
+export { failSearchNotEnabled } from './stages-search.js';
 
 export interface ExpressionHookOptions {
   /** `$$NOW` (fixed for the command, as in mongod). */

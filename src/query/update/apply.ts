@@ -44,10 +44,8 @@ export function applyUpdate(parsed: ParsedUpdate, doc: Document, ctx: ApplyConte
   switch (parsed.kind) {
     case 'replacement':
       return applyReplacement(parsed.replacement, doc, ctx);
-    case 'pipeline': {
-      const out = parsed.apply(doc, ctx);
-      return { doc: out, modified: !identical(out, doc) };
-    }
+    case 'pipeline':
+      return applyPipelineResult(parsed.apply(doc, ctx), doc, ctx);
     case 'modifier': {
       const root = cloneContainers(doc) as Document;
       const filters = new Map<string, (element: BsonValue) => boolean>();
@@ -83,6 +81,24 @@ function identical(a: BsonValue, b: BsonValue): boolean {
 
 // -----------------------------------------------------------------------------------------------
 // Replacement.
+
+/**
+ * mongod stores a pipeline's output as a replacement of the document (pipeline_executor.cpp), so
+ * an output without `_id` keeps the original one in front, and a changed `_id` is refused. Unlike
+ * a replacement document, the output's Timestamp(0, 0) values are stored as they are.
+ */
+function applyPipelineResult(transformed: Document, doc: Document, ctx: ApplyContext): ApplyResult {
+  if (identical(transformed, doc)) return { doc, modified: false };
+  const out: Document = {};
+  const transformedHasId = hasField(transformed, '_id');
+  if (!transformedHasId && hasField(doc, '_id')) setField(out, '_id', doc['_id']);
+  for (const k of Object.keys(transformed)) setField(out, k, transformed[k]);
+  if (transformedHasId && !ctx.isUpsertInsert && hasField(doc, '_id') && compareValues(out['_id'], doc['_id']) !== 0) {
+    fail('ImmutableField', `After applying the update, the (immutable) field '_id' was found to have been altered to ${formatElement('_id', out['_id'])}`);
+  }
+  validateUpdated(out);
+  return { doc: out, modified: !identical(out, doc) };
+}
 
 function isZeroTimestamp(v: BsonValue): boolean {
   return typeNameOf(v) === 'timestamp' && (v as { high: number }).high === 0 && (v as { low: number }).low === 0;

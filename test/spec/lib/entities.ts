@@ -7,7 +7,7 @@ import {
   GridFSBucket, MongoClient, ReadPreference, type ChangeStream, type ClientSession, type Collection, type Db,
   type FindCursor, type MongoClientOptions, type ReadPreferenceMode, type AbstractCursor,
 } from 'mongodb';
-import { isDoc, toNative, type Doc } from './match.js';
+import { asDocument, isDoc, toNative, type Doc } from './match.js';
 
 export class RunnerError extends Error {
   constructor(message: string) {
@@ -130,6 +130,12 @@ export class ClientEntity {
     if (name === 'connectionCheckedOutEvent') this.checkedOut++;
     if (name === 'connectionCheckedInEvent') this.checkedOut--;
     if (!this.listening) return;
+    // Events are asserted after the test's operations, but the driver may still change what an
+    // event references (driver 7 adds afterClusterTime to the client's own readConcern object,
+    // which earlier commands share): keep what the event said when it was emitted.
+    if (eventCategory(name) === 'command') {
+      for (const field of ['command', 'reply']) if (isDoc(event[field])) event[field] = snapshot(event[field]);
+    }
     for (const store of this.stores) {
       if (store.events.has(name)) store.list.push({ name, observedAt: Date.now() / 1000, ...plainEvent(event) });
     }
@@ -160,6 +166,17 @@ function isSensitive(commandName: string, event: Record<string, unknown>): boole
     return doc !== undefined && isDoc(doc) && Object.keys(doc).length === 0;
   }
   return false;
+}
+
+/**
+ * A copy of a command or reply as documents and arrays, the driver's own objects (a ReadConcern,
+ * a Map) turned into documents as the matcher would; BSON values (Long, ObjectId...) are kept.
+ */
+function snapshot(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(snapshot);
+  const d = asDocument(v);
+  if (isDoc(d)) return Object.fromEntries(Object.entries(d).map(([k, x]) => [k, snapshot(x)]));
+  return d;
 }
 
 function plainEvent(event: Record<string, unknown>): Doc {

@@ -46,7 +46,7 @@ export function isDoc(v: unknown): v is Doc {
  * The driver builds some command fields as objects of its own classes (a Map for find's sort, a
  * ReadConcern instance): on the wire they are documents, so they are compared as documents.
  */
-function asDocument(v: unknown): unknown {
+export function asDocument(v: unknown): unknown {
   if (v instanceof Map) return Object.fromEntries(v);
   if (v === null || typeof v !== 'object' || Array.isArray(v) || isDoc(v) || bsontype(v) !== undefined) return v;
   if (v instanceof Date || v instanceof RegExp || v instanceof Uint8Array) return v;

@@ -123,10 +123,25 @@ function mapDoc(m: unknown): unknown {
   return Object.fromEntries([...m.entries()].map(([k, v]) => [String(k), isDoc(v) ? withoutNulls(v) : v && typeof v === 'object' ? withoutNulls(v as object) : v]));
 }
 
+/**
+ * The bulk write spec's UpdateResult: upsertedId is optional and must tell a null _id from no
+ * upsert; the spec lets drivers add didUpsert for that, which driver 7 does (and leaves upsertedId
+ * null without an upsert). The spec's shape has upsertedId exactly when didUpsert is true.
+ */
+function clientUpdateResultDoc(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  const { didUpsert, upsertedId, ...rest } = v as Record<string, unknown>;
+  if (typeof didUpsert !== 'boolean') throw new RunnerError('clientBulkWrite: an update result without didUpsert');
+  return didUpsert ? { ...rest, upsertedId } : rest;
+}
+
 export function clientBulkWriteResultDoc(r: Record<string, unknown>): Doc {
   const out: Doc = {};
   for (const k of ['insertedCount', 'upsertedCount', 'matchedCount', 'modifiedCount', 'deletedCount']) out[k] = r[k];
-  for (const k of ['insertResults', 'updateResults', 'deleteResults']) if (r[k] !== undefined) out[k] = mapDoc(r[k]);
+  for (const k of ['insertResults', 'deleteResults']) if (r[k] !== undefined) out[k] = mapDoc(r[k]);
+  if (r.updateResults instanceof Map) {
+    out.updateResults = Object.fromEntries([...r.updateResults.entries()].map(([k, v]) => [String(k), clientUpdateResultDoc(v)]));
+  } else if (r.updateResults !== undefined) out.updateResults = r.updateResults;
   return out;
 }
 

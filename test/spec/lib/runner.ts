@@ -341,7 +341,11 @@ class TestContext implements MatchContext {
       case 'session': {
         only(['id', 'client', 'sessionOptions']);
         const client = this.entities.getKind(spec.client, 'client').client;
-        const session = client.client.startSession(this.sessionOptions(spec.sessionOptions));
+        const { snapshotTime, ...sessionOptions } = this.sessionOptions(spec.sessionOptions);
+        const session = client.client.startSession(sessionOptions);
+        // Driver 7 has no snapshotTime session option; its own snapshot time (learnt from the first
+        // read otherwise) is the field the option would set, and what it sends as atClusterTime.
+        if (snapshotTime !== undefined) (session as unknown as { snapshotTime: unknown }).snapshotTime = snapshotTime;
         // Explicit sessions take their server session at once; keep the lsid for $$sessionLsid
         // even after the session has ended.
         this.entities.add(id, { kind: 'session', session, lsid: session.id, clientId: client.id });
@@ -383,6 +387,12 @@ class TestContext implements MatchContext {
         }
         out.defaultTransactionOptions = t;
       } else if (k === 'defaultTimeoutMS') out.defaultTimeoutMS = toNative(v);
+      else if (k === 'snapshotTime') {
+        // The option names an entity holding a timestamp, saved earlier by getSnapshotTime.
+        if (typeof v !== 'string') throw new RunnerError('sessionOptions.snapshotTime must name an entity');
+        if (spec.snapshot !== true) throw new RunnerError('sessionOptions.snapshotTime needs snapshot: true');
+        out.snapshotTime = this.entity(v);
+      }
       else throw new RunnerError(`sessionOptions: unsupported field '${k}'`);
     }
     return out;
@@ -485,17 +495,21 @@ class TestContext implements MatchContext {
   private checkExpectedError(spec: unknown, error: unknown): void {
     if (!isDoc(spec) || Object.keys(spec).length === 0) throw new RunnerError('expectError must be a non-empty document');
     for (const k of Object.keys(spec)) if (!EXPECTED_ERROR_KEYS.has(k)) throw new RunnerError(`expectError: unsupported field '${k}'`);
-    const err = error as Record<string, unknown> & Error;
     const fail = (msg: string): never => {
       throw new MatchError('expectError', `${msg} (error: ${errorText(error)})`);
     };
-    const isServer = error instanceof MongoServerError || error instanceof MongoWriteConcernError;
+    // The bulk write spec's BulkWriteException keeps a top-level error in its `error` field; driver 7
+    // puts it in `cause`. The top-level assertions are about that error (the unified format's
+    // expectedError), while writeErrors, writeConcernErrors and expectResult read the wrapper.
+    const top = topLevelError(error);
+    const err = top as Record<string, unknown> & Error;
+    const isServer = top instanceof MongoServerError || top instanceof MongoWriteConcernError;
     if (spec.isError !== undefined && spec.isError !== true) throw new RunnerError('expectError.isError may only be true');
     if (spec.isClientError !== undefined && spec.isClientError === isServer) fail(spec.isClientError ? 'expected a client-side error' : 'expected a server error');
-    if (spec.isTimeoutError !== undefined && (error instanceof MongoOperationTimeoutError) !== spec.isTimeoutError) {
+    if (spec.isTimeoutError !== undefined && (top instanceof MongoOperationTimeoutError) !== spec.isTimeoutError) {
       fail(spec.isTimeoutError ? 'expected a timeout error' : 'expected no timeout error');
     }
-    const nested = aggregatedServerErrors(error);
+    const nested = aggregatedServerErrors(top);
     if (spec.errorContains !== undefined) {
       const needle = String(spec.errorContains).toLowerCase();
       const messages = [err.message, ...nested.map((n) => String(n.errmsg ?? n.message ?? ''))];
@@ -511,11 +525,11 @@ class TestContext implements MatchContext {
       const names = [err.codeName, ...nested.map((n) => n.codeName)].filter((n): n is string => typeof n === 'string').map((n) => n.toLowerCase());
       if (!names.includes(String(spec.errorCodeName).toLowerCase())) fail(`expected codeName ${String(spec.errorCodeName)}, got ${String(err.codeName)}`);
     }
-    const hasLabel = (label: string): boolean => error instanceof MongoError && error.hasErrorLabel(label);
+    const hasLabel = (label: string): boolean => top instanceof MongoError && top.hasErrorLabel(label);
     for (const label of (spec.errorLabelsContain ?? []) as string[]) if (!hasLabel(label)) fail(`expected error label ${label}`);
     for (const label of (spec.errorLabelsOmit ?? []) as string[]) if (hasLabel(label)) fail(`expected no error label ${label}`);
     if (spec.errorResponse !== undefined) {
-      const response = error instanceof MongoServerError ? (error.errorResponse as unknown) : undefined;
+      const response = top instanceof MongoServerError ? (top.errorResponse as unknown) : undefined;
       if (response === undefined) fail('expected a server response');
       match(spec.errorResponse, { ...(response as Doc) }, this, { root: true }, 'expectError.errorResponse');
     }
@@ -775,6 +789,12 @@ class TestContext implements MatchContext {
       await this.internal.db('admin').command({ killAllSessions: [] }).catch(() => undefined);
     }
   }
+}
+
+/** The error a client bulk write stopped on, or the error itself. */
+function topLevelError(error: unknown): unknown {
+  if (error instanceof MongoClientBulkWriteError && error.cause !== undefined) return error.cause;
+  return error;
 }
 
 /** The write errors and write concern errors a bulk write error aggregates. */
