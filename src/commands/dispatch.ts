@@ -17,7 +17,7 @@ import {
   type FailPointTarget, type WriteConcernErrorAction,
 } from './failpoints.js';
 import { beginOrContinue, checkOutSession, isCommitOrAbort, transactionOf, validateSessionArguments, type SessionInfo } from './session-support.js';
-import { readTimestampFor, validateReadConcern } from './read-concern.js';
+import { readTimestampOutsideTransaction, validateReadConcern } from './read-concern.js';
 import { validateWriteConcern, waitForWriteConcern } from './write-concern.js';
 import { recordSessionWrite } from './write-path.js';
 import type { Instance } from './instance.js';
@@ -136,7 +136,7 @@ async function runInSession(
   const statement = info.inTransaction && !isCommitOrAbort(def.name);
   validateReadConcern(def, generic.readConcern, info.inTransaction);
   const snapshotRead = !info.inTransaction && generic.readConcern?.level === 'snapshot';
-  const readTimestamp = info.inTransaction ? undefined : readTimestampFor(instance, generic.readConcern, false);
+  const readTimestamp = info.inTransaction ? undefined : await readTimestampOutsideTransaction(instance, generic.readConcern);
   const op = instance.beginOperation(connection, db, body, def.kind === 'write' ? def.name : 'command', namespaceOf(def, db, body));
   try {
     const ctx: CommandContext = {

@@ -1,6 +1,6 @@
 /**
- * Read concern on one node. `local`, `majority`, `available` and `linearizable` all read the
- * newest committed state (every commit here is majority-committed, being on the only member);
+ * Read concern on one node. `local`, `available` and `linearizable` read the newest committed
+ * state; `majority` the same in memory and, with a data directory, what the journal holds;
  * `snapshot` reads at one timestamp — `atClusterTime` if given, inside the history window —
  * and `afterClusterTime` makes a read wait until the node's commits cover that time.
  */
@@ -40,6 +40,21 @@ export function readTimestampFor(instance: Instance, rc: ReadConcern | undefined
     fail('SnapshotTooOld', `Read timestamp ${formatValue(rc.atClusterTime)} is older than the oldest available timestamp.`);
   }
   return at;
+}
+
+/**
+ * The snapshot of a read outside a transaction. With a data directory, `majority` reads what the
+ * journal holds (on one node the majority commit point is the durable point, as mongod's with
+ * writeConcernMajorityJournalDefault), waiting for the group commit when `afterClusterTime` asks
+ * for more than is durable yet.
+ */
+export async function readTimestampOutsideTransaction(instance: Instance, rc: ReadConcern | undefined): Promise<TsKey> {
+  const ts = readTimestampFor(instance, rc, false);
+  const journal = instance.persistence?.journal;
+  if (rc?.level !== 'majority' || !journal) return ts;
+  const after = rc.afterClusterTime === undefined ? 0 : tsKeyOf(rc.afterClusterTime);
+  if (after > journal.lastDurableTs || journal.lastDurableTs === 0) await journal.flush();
+  return Math.min(ts, journal.lastDurableTs);
 }
 
 /** Checks a read concern against what the command supports, outside transactions. */

@@ -67,28 +67,29 @@ export class Dossier {
             if (e) log.error({ error: e.message, code: e.code }, 'journal write failed: writes are refused until the disk takes them again');
             else log.info({}, 'journal writes resumed');
           });
-    const instance = new Instance(
-      {
-        host: '',
-        port: options.port ?? 0,
-        bindIp,
-        replSetName,
-        dbPath,
-        enableTestCommands,
-        argv: options.argv ?? [],
-        parsed: {
-          net: { port: options.port ?? 0, bindIp },
-          replication: { replSet: replSetName },
-          storage: { dbPath },
-          setParameter: { enableTestCommands: enableTestCommands ? '1' : '0', ...stringValues(options.setParameter ?? {}) },
-        },
+    const config = {
+      host: '',
+      port: options.port ?? 0,
+      bindIp,
+      replSetName,
+      dbPath,
+      enableTestCommands,
+      argv: options.argv ?? [],
+      parsed: {
+        net: { port: options.port ?? 0, bindIp },
+        replication: { replSet: replSetName },
+        storage: { dbPath },
+        setParameter: { enableTestCommands: enableTestCommands ? '1' : '0', ...stringValues(options.setParameter ?? {}) },
       },
-      clock,
-      options.random ?? systemRandom,
-      log,
-      options.setParameter ?? {},
-      persistence,
-    );
+    };
+    let instance: Instance;
+    try {
+      instance = new Instance(config, clock, options.random ?? systemRandom, log, options.setParameter ?? {}, persistence);
+    } catch (e) {
+      // Recovery failed (a corrupt checkpoint, say): release the data directory before reporting it.
+      await persistence?.close(undefined);
+      throw e;
+    }
     if (options.oplogSizeMB !== undefined) instance.engine.oplogSizeMaxBytes = options.oplogSizeMB * 1024 * 1024;
     const server = new WireServer(instance);
     let port: number;

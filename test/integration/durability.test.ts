@@ -13,6 +13,7 @@ import { Long, MongoClient, MongoServerError, MongoWriteConcernError, Timestamp,
 import { Dossier, type DossierOptions } from '../../src/index.js';
 import { FaultInjectingDisk } from '../../src/platform/index.js';
 import { RawCommander } from '../helpers/raw-client.js';
+import { tsKeyOf } from '../../src/time/index.js';
 import { Long as BsonLong, UUID as BsonUUID } from 'bson';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test documents of any shape
@@ -242,6 +243,55 @@ describe('durable storage: disk faults', () => {
     assert.equal((err as MongoServerError).code, 96);
     assert.match((err as Error).message, /journal write failed/);
     assert.equal((await coll.findOne({ _id: 1 }))?._id, 1);
+    await s.close();
+  });
+});
+
+describe('durable storage: group commit', () => {
+  it('commits from many connections share flushes, and each is acknowledged only once durable', async () => {
+    const dir = dataDir();
+    const dossier = await Dossier.create({ dbPath: dir });
+    const clients = await Promise.all(Array.from({ length: 16 }, () => MongoClient.connect(dossier.uri, { maxPoolSize: 1 })));
+    try {
+      const journal = dossier.instance.persistence!.journal;
+      const before = { ...journal.stats };
+      // The journal's durable timestamp when each insert was acknowledged (the server is in this process).
+      const durableAtAck = new Map<number, number>();
+      await Promise.all(
+        clients.map(async (c, i) => {
+          for (let k = 0; k < 20; k++) {
+            await c.db('g').collection<AnyDoc>('c').insertOne({ _id: i * 100 + k }, { writeConcern: { w: 'majority' } });
+            durableAtAck.set(i * 100 + k, journal.lastDurableTs);
+          }
+        }),
+      );
+      const acked = [...durableAtAck.keys()];
+      const entries = await clients[0]!.db('local').collection<AnyDoc>('oplog.rs').find({ ns: 'g.c', op: 'i' }).toArray();
+      for (const e of entries) {
+        const ts = tsKeyOf(e.ts);
+        assert.ok(ts <= durableAtAck.get(e.o._id)!, `insert ${e.o._id} was acknowledged before the journal held it`);
+      }
+      assert.equal(entries.length, 320);
+      const records = journal.stats.records - before.records;
+      const flushes = journal.stats.flushes - before.flushes;
+      assert.equal(acked.length, 320);
+      assert.ok(records >= 320, `one record per commit at least: ${records}`);
+      assert.ok(flushes < records / 2, `commits share flushes: ${flushes} flushes for ${records} records`);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await dossier.stop();
+    }
+  });
+
+  it('a read with readConcern majority sees what the journal holds, and afterClusterTime waits for it', async () => {
+    const dir = dataDir();
+    const s = await open(dir);
+    const coll = s.client.db('m').collection<AnyDoc>('c');
+    const session = s.client.startSession({ causalConsistency: true });
+    await coll.insertOne({ _id: 1 }, { session, writeConcern: { w: 1 } });
+    const doc = await coll.findOne({ _id: 1 }, { session, readConcern: { level: 'majority' } });
+    assert.deepEqual(doc, { _id: 1 });
+    await session.endSession();
     await s.close();
   });
 });
