@@ -76,19 +76,20 @@ async function measureInproc(ctx: Context): Promise<void> {
 
 async function measurePostgres(ctx: Context): Promise<void> {
   const peer = await ctx.postgres();
-  await sleep(SETTLE_MS);
-  const idle = familyPssBytes(peer.pid);
+  // One connection open throughout: a backend that exits takes its share of the PSS with it.
   const c = await peer.client();
   try {
+    await sleep(SETTLE_MS);
+    const idle = familyPssBytes(peer.pid);
     await c.query('DROP TABLE IF EXISTS mem');
     await c.query('CREATE TABLE mem (id integer PRIMARY KEY, k integer NOT NULL, n integer NOT NULL, pad text NOT NULL)');
     await c.query('INSERT INTO mem SELECT i, i, 0, $1 FROM generate_series(0, $2::integer - 1) AS i', ['x'.repeat(162), ctx.options.memoryDocs]);
     await c.query('SELECT count(*) FROM mem');
+    await sleep(SETTLE_MS);
+    push(ctx, 'postgres', LABELS.postgres, idle, familyPssBytes(peer.pid), 'PSS of the postmaster and its children, one connection open (shared buffers counted once)');
   } finally {
     await c.end();
   }
-  await sleep(SETTLE_MS);
-  push(ctx, 'postgres', LABELS.postgres, idle, familyPssBytes(peer.pid), 'PSS of the postmaster and its children (shared buffers counted once)');
 }
 
 export async function runMemory(ctx: Context): Promise<void> {
