@@ -180,7 +180,7 @@ export function toMarkdown(info: RunInfo, rows: readonly ResultRow[], ratios: re
       parts.push(
         table(
           ['metric', 'target', 'value', 'goal', 'note'],
-          values.map((r) => [r.metric, r.label, `${fmt(r.value, r.unit === 'ms' && r.value < 100 ? 1 : 0)} ${r.unit}`, r.goal === undefined ? '' : `${r.goal} ${r.met ? '✓' : '✗'}`, r.note ?? '']),
+          values.map((r) => [r.metric, r.label, `${fmt(r.value, r.unit === 'ms' && r.value < 10 ? 2 : r.unit === 'ms' && r.value < 100 ? 1 : 0)} ${r.unit}`.trim(), r.goal === undefined ? '' : `${r.goal} ${r.met ? '✓' : '✗'}`, r.note ?? '']),
         ),
       );
     }

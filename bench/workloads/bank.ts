@@ -10,6 +10,7 @@ import type { Long } from 'bson';
 import { LABELS, log, type Context, type WireTarget } from '../lib/context.js';
 import { CommandFailed, LeanConnection } from '../lib/lean-client.js';
 import { measure } from '../lib/measure.js';
+import { nowMs } from '../lib/stats.js';
 import type { ClientKind, RatioSpec, TargetId } from '../lib/report.js';
 import { FrameTemplate } from '../lib/wire.js';
 
@@ -48,8 +49,32 @@ interface Totals {
 /** One client: does a transfer, returns the retries it took. */
 type TransferFn = (t: Transfer) => Promise<number>;
 
+/** Mean time per command of the lean transfer, summed over its connections (reset per cell). */
+export const LEAN_STEPS = ['find (starts the transaction, snapshot)', 'find', 'update $set', 'update $set', 'commitTransaction (w: majority)'] as const;
+
+class StepTimes {
+  readonly sumMs: number[] = LEAN_STEPS.map(() => 0);
+  readonly count: number[] = LEAN_STEPS.map(() => 0);
+
+  add(step: number, ms: number): void {
+    this.sumMs[step]! += ms;
+    this.count[step]! += 1;
+  }
+
+  reset(): void {
+    this.sumMs.fill(0);
+    this.count.fill(0);
+  }
+
+  meanMs(step: number): number {
+    return this.count[step]! > 0 ? this.sumMs[step]! / this.count[step]! : Number.NaN;
+  }
+}
+
 interface BankSide {
   client: ClientKind;
+  /** Per-command times, for the lean client only. */
+  steps?: StepTimes;
   open(): Promise<{ transfer: TransferFn; close(): Promise<void> }>;
   close(): Promise<void>;
 }
@@ -127,8 +152,10 @@ function balanceOf(reply: { cursor?: { firstBatch?: Array<{ balance?: unknown }>
 /** The transfer as five prebuilt frames on one connection and one session, as the issue describes. */
 function leanSide(t: WireTarget): BankSide {
   const conns: LeanConnection[] = [];
+  const steps = new StepTimes();
   return {
     client: 'lean',
+    steps,
     async open() {
       const c = await LeanConnection.open(t.port);
       conns.push(c);
@@ -147,15 +174,24 @@ function leanSide(t: WireTarget): BankSide {
         for (let retries = 0; ; retries++) {
           const txn = ++c.txnNumber;
           try {
-            const a = balanceOf(await c.command(findFirst.frame(c.requestId(), [from, txn])), from);
-            const b = balanceOf(await c.command(findNext.frame(c.requestId(), [to, txn])), to);
+            let t = nowMs();
+            const timed = async <T>(step: number, p: Promise<T>): Promise<T> => {
+              const r = await p;
+              const now = nowMs();
+              steps.add(step, now - t);
+              t = now;
+              return r;
+            };
+            const a = balanceOf(await timed(0, c.command(findFirst.frame(c.requestId(), [from, txn]))), from);
+            const b = balanceOf(await timed(1, c.command(findNext.frame(c.requestId(), [to, txn]))), to);
             if (a >= amount) {
-              await c.command(setBalance.frame(c.requestId(), [from, a - amount, txn]));
-              await c.command(setBalance.frame(c.requestId(), [to, b + amount, txn]));
+              await timed(2, c.command(setBalance.frame(c.requestId(), [from, a - amount, txn])));
+              await timed(3, c.command(setBalance.frame(c.requestId(), [to, b + amount, txn])));
             }
             for (let attempt = 0; ; attempt++) {
               try {
-                await c.command(commit.frame(c.requestId(), [txn]));
+                t = nowMs();
+                await timed(4, c.command(commit.frame(c.requestId(), [txn])));
                 break;
               } catch (e) {
                 if (!(e instanceof CommandFailed) || !e.unknownCommitResult || attempt >= COMMIT_RETRIES_MAX) throw e;
@@ -281,6 +317,7 @@ export async function runBank(ctx: Context): Promise<void> {
       for (const side of target.sides) {
         for (const clients of options.clients) {
           const conns = await Promise.all(Array.from({ length: clients }, () => side.open()));
+          side.steps?.reset();
           try {
             const m = await measure(
               { clients, seconds: options.bankSeconds, warmupSeconds: options.warmupSeconds, ...(target.serverCpu ? { serverCpu: target.serverCpu } : {}) },
@@ -288,6 +325,12 @@ export async function runBank(ctx: Context): Promise<void> {
             );
             ctx.rows.push({ kind: 'throughput', workload: 'bank', op: 'transfer', target: target.target, client: side.client, label: target.label, clients, ...m });
             log(`  ${side.client} × ${clients}: ${m.opsPerSec.toFixed(0)} tx/s, p50 ${m.p50Ms.toFixed(2)} ms, p99 ${m.p99Ms.toFixed(2)} ms, ${m.retries} retries`);
+            // At one client a command's latency is the server's time plus the wire's: where a transfer's time goes.
+            if (side.steps && clients === 1) {
+              for (let i = 0; i < LEAN_STEPS.length; i++) {
+                ctx.rows.push({ kind: 'value', workload: 'bank', metric: `lean transfer at 1 client, mean latency of step ${i + 1}: ${LEAN_STEPS[i]}`, target: target.target, label: target.label, value: side.steps.meanMs(i), unit: 'ms' });
+              }
+            }
           } finally {
             await Promise.all(conns.map((c) => c.close()));
           }

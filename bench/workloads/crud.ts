@@ -279,7 +279,7 @@ export function crudCpuGoals(ctx: Context): void {
     for (const r of [...ctx.rows]) {
       if (r.kind !== 'throughput' || r.workload !== 'crud' || r.op !== op || r.target !== 'dossier-durable' || r.client !== 'lean' || r.serverCpuUsPerOp === undefined) continue;
       ctx.rows.push({
-        kind: 'value', workload: 'crud', metric: `server CPU per ${op} (lean, ${r.clients} clients)`, target: r.target, label: r.label,
+        kind: 'value', workload: 'crud', metric: `server CPU per ${op} (lean, ${r.clients} client${r.clients === 1 ? '' : 's'})`, target: r.target, label: r.label,
         value: r.serverCpuUsPerOp, unit: 'µs', goal: `≤ ${goal}`, met: r.serverCpuUsPerOp <= goal,
       });
     }
