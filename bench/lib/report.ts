@@ -73,6 +73,8 @@ export interface RatioSpec {
   goalByClients?: Readonly<Record<number, number>>;
   /** Maximum ratio of p99 latencies (numerator / denominator). */
   p99RatioMax?: number;
+  /** false when the denominator answers in-process in microseconds, where a p99 ratio says nothing. */
+  compareP99?: boolean;
 }
 
 export interface RatioRow {
@@ -103,7 +105,7 @@ export function computeRatios(rows: readonly ResultRow[], specs: readonly RatioS
       const den = throughput.find((d) => d.workload === num.workload && d.op === num.op && d.clients === num.clients && same(d, spec.denominator));
       if (!den || den.opsPerSec <= 0) continue;
       const ratio = num.opsPerSec / den.opsPerSec;
-      const p99Ratio = den.p99Ms > 0 ? num.p99Ms / den.p99Ms : Number.NaN;
+      const p99Ratio = spec.compareP99 !== false && den.p99Ms > 0 ? num.p99Ms / den.p99Ms : Number.NaN;
       const row: RatioRow = {
         kind: 'ratio', name: spec.name, workload: num.workload, op: num.op, clients: num.clients,
         numeratorOpsPerSec: num.opsPerSec, denominatorOpsPerSec: den.opsPerSec, ratio, p99Ratio,
