@@ -20,7 +20,9 @@ interface CpuProfile {
 export function layerOf(url: string, functionName: string): string {
   if (functionName === '(garbage collector)') return 'GC';
   if (functionName === '(idle)') return 'idle';
-  if (functionName === '(program)') return 'V8 / native (program)';
+  if (functionName === '(program)') return 'V8 (program)';
+  // Native stream writes: on loopback the kernel delivers to the reader inside the write call.
+  if (url === '' && /^(writeBuffer|writev|writeUtf8String|writeLatin1String)$/.test(functionName)) return 'socket writes (native)';
   const src = /\/src\/([a-z]+)\//.exec(url);
   if (src && !url.includes('node_modules')) return `src/${src[1]}`;
   if (url.includes('node_modules/bson')) return 'bson (encode/decode)';
@@ -28,7 +30,7 @@ export function layerOf(url: string, functionName: string): string {
   if (url.includes('node_modules/pino') || url.includes('sonic-boom')) return 'logging';
   if (url.includes('node_modules/')) return 'other packages';
   if (url.startsWith('node:')) return 'Node (net, streams, timers)';
-  return url === '' ? 'V8 / native (program)' : 'other';
+  return url === '' ? 'native (other)' : 'other';
 }
 
 /** Milliseconds of self time per layer, over every profile in `dir`. */
