@@ -50,12 +50,12 @@ export async function probeDurability(): Promise<boolean> {
   try {
     const first = await startDossierServer(dir);
     const c1 = new MongoClient(`mongodb://127.0.0.1:${first.port}/?directConnection=true`);
-    await c1.db('probe').collection('p').insertOne({ _id: 1 as never, kept: true }, { writeConcern: { w: 1, j: true } });
+    await c1.db('probe').collection<{ _id: number; kept: boolean }>('p').insertOne({ _id: 1, kept: true }, { writeConcern: { w: 1, j: true } });
     await c1.close();
     await first.stop();
     const second = await startDossierServer(dir);
     const c2 = new MongoClient(`mongodb://127.0.0.1:${second.port}/?directConnection=true`);
-    const doc = await c2.db('probe').collection('p').findOne({ _id: 1 as never });
+    const doc = await c2.db('probe').collection<{ _id: number; kept: boolean }>('p').findOne({ _id: 1 });
     await c2.close();
     await second.stop();
     return doc !== null;

@@ -173,8 +173,8 @@ function nedbAdapter(file: boolean): CrudAdapter {
       const s = store!;
       return {
         insert: async (doc) => void (await s.insertAsync(doc)),
-        findById: async (id) => void (await s.findOneAsync({ _id: id } as never)),
-        incById: async (id) => void (await s.updateAsync({ _id: id } as never, { $inc: { n: 1 } })),
+        findById: async (id) => void (await s.findOneAsync({ _id: id })),
+        incById: async (id) => void (await s.updateAsync({ _id: id }, { $inc: { n: 1 } })),
         findByK: async (k) => void (await s.findAsync({ k })),
         close: async () => undefined,
       };
@@ -196,9 +196,9 @@ function lokiAdapter(): CrudAdapter {
       const c = coll!;
       return {
         insert: async (doc) => void c.insert(doc),
-        findById: async (id) => void c.by('_id', id as never),
+        findById: async (id) => void c.by('_id', id),
         incById: async (id) => {
-          const doc = c.by('_id', id as never);
+          const doc = c.by('_id', id);
           if (doc) {
             doc.n++;
             c.update(doc);

@@ -26,7 +26,7 @@ async function runOne(ctx: Context, target: TargetId, label: string, dbPath: str
   const conns: LeanConnection[] = [];
   try {
     const seed = new MongoClient(`mongodb://127.0.0.1:${server.port}/?replicaSet=rs0`);
-    await seed.db('hist').collection('hot').insertMany(Array.from({ length: HOT_DOCS }, (_, i) => ({ _id: i as never, n: 0 })));
+    await seed.db('hist').collection<{ _id: number; n: number }>('hot').insertMany(Array.from({ length: HOT_DOCS }, (_, i) => ({ _id: i, n: 0 })));
     await seed.close();
     let committed = 0;
     let retries = 0;

@@ -14,7 +14,7 @@ import { MongoClient } from 'mongodb';
 import { LABELS, log, type Context } from '../lib/context.js';
 import { familyPssBytes, onCleanup, removeDirLater, ROOT, rssBytes, startDossierServer } from '../lib/procs.js';
 import type { TargetId } from '../lib/report.js';
-import { crudDoc } from './crud.js';
+import { crudDoc, type CrudDoc } from './crud.js';
 
 const IDLE_RSS_GOAL_MB = 80;
 const MB = 1024 * 1024;
@@ -24,8 +24,8 @@ const SETTLE_MS = 1500;
 async function load(uri: string, docs: number): Promise<void> {
   const client = new MongoClient(uri);
   try {
-    const coll = client.db('mem').collection('docs');
-    for (let i = 0; i < docs; i += 1000) await coll.insertMany(Array.from({ length: Math.min(1000, docs - i) }, (_, j) => crudDoc(i + j)) as never[]);
+    const coll = client.db('mem').collection<CrudDoc>('docs');
+    for (let i = 0; i < docs; i += 1000) await coll.insertMany(Array.from({ length: Math.min(1000, docs - i) }, (_, j) => crudDoc(i + j)));
   } finally {
     await client.close();
   }
