@@ -15,6 +15,7 @@ import { crudRatios, runCrud } from './workloads/crud.js';
 import { runHistory } from './workloads/history.js';
 import { runMemory } from './workloads/memory.js';
 import { runStartup } from './workloads/startup.js';
+import { runCheckpoint } from './workloads/checkpoint.js';
 
 const argv = process.argv.slice(2);
 let options;
@@ -36,6 +37,7 @@ const order: Array<[Workload, (c: Context) => Promise<void>]> = [
   ['crud', runCrud],
   ['bank', runBank],
   ['history', runHistory],
+  ['checkpoint', runCheckpoint],
 ];
 try {
   for (const [name, run] of order) if (options.only.has(name)) await run(ctx);

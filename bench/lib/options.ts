@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { TargetId } from './report.js';
 
-export const WORKLOADS = ['bank', 'crud', 'startup', 'memory', 'history'] as const;
+export const WORKLOADS = ['bank', 'crud', 'startup', 'memory', 'history', 'checkpoint'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export const TARGETS: readonly TargetId[] = [
