@@ -30,7 +30,7 @@ export const getMoreCommand: CommandDefinition = {
   kind: 'read',
   allowedInTransaction: true,
   options: ['collection', 'batchSize', 'maxTimeMS', 'comment'],
-  run(ctx) {
+  async run(ctx) {
     const idValue = ctx.body.getMore;
     if (typeNameOf(idValue) !== 'long') fail('TypeMismatch', `BSON field 'getMore.getMore' is the wrong type '${typeNameOf(idValue)}', expected type 'long'`);
     const a = new CommandArgs('getMore', ctx.body);
@@ -47,7 +47,12 @@ export const getMoreCommand: CommandDefinition = {
     try {
       const injected = failPointsOf(ctx.instance).getMoreAfterCursorCheckout({ namespace: ns, appName: appNameOf(ctx.connection.clientMetadata) });
       if (injected) throw injected;
-      const { batch, exhausted } = CursorManager.readBatch(cursor.source, batchSize === 0 ? undefined : batchSize, cursor);
+      const size = batchSize === 0 ? undefined : batchSize;
+      // A pipeline's cursor is read asynchronously, so its work yields to other connections as
+      // the first batch's did; other sources are plain iterators.
+      const { batch, exhausted } = cursor.nextAsync
+        ? await CursorManager.readBatchAsync(cursor.nextAsync, size, cursor)
+        : CursorManager.readBatch(cursor.source, size, cursor);
       cursor.nReturned += batch.length;
       if (exhausted) {
         cursors.kill(id);

@@ -19,6 +19,7 @@ import './accumulators.js';
 import './stages.js';
 import './stages-join.js';
 import './stages-io.js';
+import './stages-window.js';
 
 export {
   parseExpression, Scope, newVariables, validateVariableName, type Expression, type ExpressionEnvironment, type ParseState, type Variables,
