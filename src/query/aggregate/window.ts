@@ -601,12 +601,15 @@ function parseWithUnit(spec: Document, name: string, sort: WindowSort, scope: Sc
   return { input, unit, bounds };
 }
 
-/** The x of a point: the sortBy value as a number, or a date in units. */
+/**
+ * The x of a point: the sortBy value as a number, or a date in milliseconds (differences are
+ * divided by the unit afterwards, so large epoch values do not eat the precision).
+ */
 function xOf(v: BsonValue, unit: DateUnit | undefined, name: string): number {
   const codes = name === '$derivative' ? [5624900, 5624901, 5624902] : [5423901, 5423902, 5423900];
   if (unit) {
     if (!(v instanceof Date)) failLocation(codes[0]!, `${name} with unit expects the sortBy field to be a Date`);
-    return v.getTime() / UNIT_MS[unit]!;
+    return v.getTime();
   }
   if (v instanceof Date) failLocation(codes[1]!, `${name} where the sortBy is a Date requires an 'unit'`);
   const n = toSafeNum(v);
@@ -633,7 +636,7 @@ PARSERS.set('$derivative', (spec, name, sort, scope) => {
           const y2 = toSafeNum(column.at(hi));
           if (!y1 || !y2) failLocation(5624903, `${name} input must be numeric`);
           if (x1 === x2) return null;
-          return fromSafeNum({ t: 'double', v: (asDouble(y2) - asDouble(y1)) / (x2 - x1) });
+          return fromSafeNum({ t: 'double', v: (asDouble(y2) - asDouble(y1)) / ((x2 - x1) / (unit ? UNIT_MS[unit]! : 1)) });
         },
       };
     },
@@ -658,7 +661,7 @@ PARSERS.set('$integral', (spec, name, sort, scope) => {
           const y0 = toSafeNum(column.at(j - 1));
           const y1 = toSafeNum(column.at(j));
           if (!y0 || !y1) failLocation(5423903, `${name} input must be numeric`);
-          const dx = xOf(p.sortValue(j), unit, name) - xOf(p.sortValue(j - 1), unit, name);
+          const dx = (xOf(p.sortValue(j), unit, name) - xOf(p.sortValue(j - 1), unit, name)) / (unit ? UNIT_MS[unit]! : 1);
           prefix.push(prefix[j - 1]! + (dx * (asDouble(y0) + asDouble(y1))) / 2);
         }
         return prefix[k]!;
