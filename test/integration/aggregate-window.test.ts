@@ -302,6 +302,24 @@ describe('$setWindowFields, $densify and $fill', () => {
       assert.deepEqual(lin.map((d) => d.price), [500, 507.5, 515, 520, 525, 530, null]);
     });
 
+    it('null and missing: one partition, tied ranks; a missing $first/$shift value leaves the field out', async () => {
+      const c = freshDb().collection<any>('n');
+      await c.insertMany([{ _id: 1, k: null, v: 1 }, { _id: 2, v: 2 }, { _id: 3, k: 'a', v: 3 }, { _id: 4, k: 'a' }]);
+      const out = await c.aggregate([
+        {
+          $setWindowFields: {
+            partitionBy: '$k',
+            sortBy: { k: 1 },
+            output: { n: { $count: {} }, rank: { $rank: {} }, next: { $shift: { output: '$v', by: 1, default: 'none' } }, last: { $last: '$v' } },
+          },
+        },
+      ]).toArray();
+      assert.deepEqual(out.map((d) => [d._id, d.n, d.rank, d.next ?? 'missing', d.last ?? 'missing']), [
+        [1, 2, 1, 2, 2], [2, 2, 1, 'none', 2], [3, 2, 1, 'missing', 'missing'], [4, 2, 1, 'none', 'missing'],
+      ]);
+      assert.equal('last' in out[2]!, false);
+    });
+
     it('without sortBy the partition keeps input order; without partitionBy every document is one partition', async () => {
       const c = await cakes();
       const out = await c.aggregate([{ $sort: { _id: -1 } }, { $setWindowFields: { output: { ids: { $push: '$_id' }, total: { $sum: '$quantity' } } } }]).toArray();
@@ -355,6 +373,21 @@ describe('$setWindowFields, $densify and $fill', () => {
       await failsWith(run({ $setWindowFields: { sortBy: { price: 1 }, output: { i: { $integral: { input: '$quantity', unit: 'hour' } } } } }), 5423901);
       await failsWith(run({ $setWindowFields: { sortBy: { orderDate: 1 }, output: { i: { $integral: { input: '$quantity' } } } } }), 5423902);
       await failsWith(run({ $setWindowFields: { sortBy: { price: 1 }, output: { l: { $linearFill: '$quantity' } } } }), 6050106);
+      await failsWith(run({ $setWindowFields: { sortBy: { price: 1 }, output: { i: { $integral: { input: '$type' } } } } }), 5423900);
+      await failsWith(run({ $setWindowFields: { sortBy: { price: 1 }, output: { d: { $derivative: { input: '$nothing' }, window: { documents: [-1, 0] } } } } }), 5624903);
+      // A partition larger than internalDocumentSourceSetWindowFieldsMaxMemoryBytes fails unless
+      // allowDiskUse lifts the limit (mongod would spill).
+      const admin = h.client.db('admin');
+      await admin.command({ setParameter: 1, internalDocumentSourceSetWindowFieldsMaxMemoryBytes: 500 });
+      try {
+        await failsWith(run({ $setWindowFields: { output: { n: { $count: {} } } } }), 5414201, /Exceeded memory limit in DocumentSourceSetWindowFields/);
+        const all = await db.collection<any>('cakeSales').aggregate([{ $setWindowFields: { output: { n: { $count: {} } } } }], { allowDiskUse: true }).toArray();
+        assert.equal(all.length, 6);
+        // Small partitions each stay under the limit.
+        assert.equal((await run({ $setWindowFields: { partitionBy: '$_id', output: { n: { $count: {} } } } })).length, 6);
+      } finally {
+        await admin.command({ setParameter: 1, internalDocumentSourceSetWindowFieldsMaxMemoryBytes: 100 * 1024 * 1024 });
+      }
     });
   });
 

@@ -231,6 +231,7 @@ function limitsFor(ctx: CommandContext, req: AggregateRequest): PipelineLimits {
   const p = ctx.instance.parameters;
   return {
     groupMemoryBytes: p.getNumber('internalDocumentSourceGroupMaxMemoryBytes'),
+    windowMemoryBytes: p.getNumber('internalDocumentSourceSetWindowFieldsMaxMemoryBytes'),
     sortMemoryBytes: sortLimit(ctx.instance),
     allowDiskUse: req.allowDiskUse,
     yieldEveryDocs: p.getNumber('internalQueryExecYieldIterations'),

@@ -9,6 +9,7 @@
 import { fail, failLocation } from '../../base/index.js';
 import { compareValues, isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { parseSort, sortKeyOf, compareSortKeys, type SortSpec } from '../sort.js';
+import { approximateSize } from './accumulators.js';
 import { parseExpression, parseFieldPath, type Expression, type Scope, type Variables } from './expression.js';
 import { dateAdd, UTC_ZONE, type DateUnit } from './ops-date.js';
 import { PAUSE, registerStage, stageDefinition, type Flow, type PipelineParseContext, type RunContext, type Stage } from './pipeline.js';
@@ -120,13 +121,16 @@ function* setWindowFieldsFlow(input: Flow, s: SetWindowFieldsSpec, ctx: RunConte
   while (start < n) {
     let end = start + 1;
     while (end < n && compareValues(keys[order[start]!], keys[order[end]!]) === 0) end++;
+    const first = start;
     const partDocs = order.slice(start, end).map((i) => docs[i]!);
+    checkWindowMemory(partDocs, ctx);
     const evalVars = ctx.baseVars.slice();
     const sortValues: BsonValue[] = [];
     const partition: Partition = {
       docs: partDocs,
       baseVars: ctx.baseVars,
       evaluate: (expr, i) => expr.evaluate(bindDocument(evalVars, partDocs[i]!)),
+      sortKey: (i) => sortKeys[order[first + i]!]![0],
       sortValue(i) {
         if (!s.sortValue) return undefined;
         if (!(i in sortValues)) sortValues[i] = s.sortValue.evaluate(bindDocument(evalVars, partDocs[i]!));
@@ -143,6 +147,21 @@ function* setWindowFieldsFlow(input: Flow, s: SetWindowFieldsSpec, ctx: RunConte
     }
     start = end;
   }
+}
+
+/**
+ * mongod counts the partition it holds against internalDocumentSourceSetWindowFieldsMaxMemoryBytes
+ * and spills with allowDiskUse; Dossier cannot spill, so allowDiskUse lifts the limit instead.
+ */
+function checkWindowMemory(partition: readonly Document[], ctx: RunContext): void {
+  const limit = ctx.limits.windowMemoryBytes;
+  if (limit === undefined || ctx.limits.allowDiskUse) return;
+  let used = 0;
+  for (const d of partition) {
+    used += approximateSize(d);
+    if (used > limit) break;
+  }
+  if (used > limit) failLocation(5414201, `Exceeded memory limit in DocumentSourceSetWindowFields, used ${used} bytes but max allowed is ${limit}`);
 }
 
 function setWindowFieldsStage(spec: Document, parsed: SetWindowFieldsSpec, name = '$setWindowFields'): Stage {

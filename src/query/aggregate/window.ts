@@ -13,7 +13,7 @@ import {
 import { constantExpression, parseExpression, CURRENT_SLOT, ROOT_SLOT, type Expression, type Scope, type Variables } from './expression.js';
 import { dateAdd, UTC_ZONE, type DateUnit } from './ops-date.js';
 import {
-  addNumbers, asDec, asDouble, decimalOf, divideDec, fromSafeNum, isNullish, multiplyNumbers, subtractNumbers, toSafeNum, type SafeNum,
+  addNumbers, asDec, asDouble, decimalOf, divideDec, fromSafeNum, integral, isNullish, multiplyNumbers, subtractNumbers, toSafeNum, type SafeNum,
 } from './values.js';
 
 type DocBound = 'unbounded' | 'current' | number;
@@ -32,6 +32,8 @@ export interface Partition {
   evaluate(expr: Expression, i: number): BsonValue;
   /** The value of the single sortBy field at docs[i] (for ranks, ranges, derivatives). */
   sortValue(i: number): BsonValue;
+  /** The first component of docs[i]'s sort key (an array's smallest or largest element). */
+  sortKey(i: number): BsonValue;
   /** Values of `n` and other per-run constants are evaluated with these (no document). */
   readonly baseVars: Variables;
 }
@@ -322,10 +324,6 @@ function sortedSet(v: BsonValue): BsonValue {
   return Array.isArray(v) ? [...v].sort(compareValues) : v;
 }
 
-function nullIfMissing(v: BsonValue): BsonValue {
-  return v === undefined ? null : v;
-}
-
 // ---- parsing -----------------------------------------------------------------------------------
 
 type Parser = (spec: Document, name: string, sort: WindowSort, scope: Scope) => WindowFunction;
@@ -397,7 +395,8 @@ for (const name of ['$first', '$last']) {
           valueAt(i) {
             const [lo, hi] = locator.at(i);
             if (hi < lo) return null;
-            return nullIfMissing(p.evaluate(input, name === '$first' ? lo : hi));
+            // As mongod: an empty window is null, a missing input leaves the field out.
+            return p.evaluate(input, name === '$first' ? lo : hi);
           },
         };
       },
@@ -445,17 +444,21 @@ for (const name of ['$rank', '$denseRank', '$documentNumber']) {
       create(p) {
         let rank = 0;
         let dense = 0;
-        let previous: BsonValue;
+        // mongod's tie rule: null and missing tie; arrays compare by their sort keys.
+        const same = (a: number, b: number): boolean => {
+          const x = p.sortValue(a);
+          const y = p.sortValue(b);
+          if (isNullish(x) && isNullish(y)) return true;
+          if (Array.isArray(x) || Array.isArray(y)) return compareValues(p.sortKey(a), p.sortKey(b)) === 0;
+          return compareValues(x, y) === 0;
+        };
         return {
           valueAt(i) {
-            const v = nullIfMissing(p.sortValue(i));
-            if (i === 0 || compareValues(v, previous) !== 0) {
+            if (i === 0 || !same(i - 1, i)) {
               rank = i + 1;
               dense++;
             }
-            previous = v;
-            const r = name === '$documentNumber' ? i + 1 : name === '$rank' ? rank : dense;
-            return fromSafeNum({ t: 'int', v: r });
+            return integral(name === '$documentNumber' ? i + 1 : name === '$rank' ? rank : dense);
           },
         };
       },
@@ -601,20 +604,29 @@ function parseWithUnit(spec: Document, name: string, sort: WindowSort, scope: Sc
   return { input, unit, bounds };
 }
 
-/**
- * The x of a point: the sortBy value as a number, or a date in milliseconds (differences are
- * divided by the unit afterwards, so large epoch values do not eat the precision).
- */
-function xOf(v: BsonValue, unit: DateUnit | undefined, name: string): number {
-  const codes = name === '$derivative' ? [5624900, 5624901, 5624902] : [5423901, 5423902, 5423900];
+/** A sortBy value as milliseconds (dates) or a number, for $derivative and $integral. */
+function timeOf(v: BsonValue): number {
+  return v instanceof Date ? v.getTime() : asDouble(toSafeNum(v)!);
+}
+
+/** mongod's type checks of $derivative's endpoints, in its order. */
+function checkDerivativeTime(v: BsonValue, unit: DateUnit | undefined): void {
   if (unit) {
-    if (!(v instanceof Date)) failLocation(codes[0]!, `${name} with unit expects the sortBy field to be a Date`);
-    return v.getTime();
+    if (!(v instanceof Date)) failLocation(5624900, "$derivative with 'unit' expects the sortBy field to be a Date");
+    return;
   }
-  if (v instanceof Date) failLocation(codes[1]!, `${name} where the sortBy is a Date requires an 'unit'`);
-  const n = toSafeNum(v);
-  if (!n) failLocation(codes[2]!, `${name} (with no 'unit') expects the sortBy field to be numeric`);
-  return asDouble(n);
+  if (v instanceof Date) failLocation(5624901, "$derivative where the sortBy is a Date requires an 'unit'");
+  if (!toSafeNum(v)) failLocation(5624902, "$derivative (with no 'unit') expects the sortBy field to be numeric");
+}
+
+/** mongod's type checks of one $integral point ([sortBy value, input]), in its order. */
+function checkIntegralPoint(x: BsonValue, y: BsonValue, unit: DateUnit | undefined): void {
+  if (!toSafeNum(y) || !(toSafeNum(x) || x instanceof Date)) {
+    failLocation(5423900, 'The input value of $integral window function must be a vector of 2 value, the first value must be numeric or date type and the second must be numeric.');
+  }
+  if (unit) {
+    if (!(x instanceof Date)) failLocation(5423901, "$integral with 'outputUnit' expects the sortBy field to be a Date");
+  } else if (!toSafeNum(x)) failLocation(5423902, "$integral (with no 'outputUnit') expects the sortBy field to be numeric");
 }
 
 PARSERS.set('$derivative', (spec, name, sort, scope) => {
@@ -629,14 +641,27 @@ PARSERS.set('$derivative', (spec, name, sort, scope) => {
       return {
         valueAt(i) {
           const [lo, hi] = locator.at(i);
-          if (hi - lo < 1) return null;
-          const x1 = xOf(p.sortValue(lo), unit, name);
-          const x2 = xOf(p.sortValue(hi), unit, name);
-          const y1 = toSafeNum(column.at(lo));
-          const y2 = toSafeNum(column.at(hi));
-          if (!y1 || !y2) failLocation(5624903, `${name} input must be numeric`);
-          if (x1 === x2) return null;
-          return fromSafeNum({ t: 'double', v: (asDouble(y2) - asDouble(y1)) / ((x2 - x1) / (unit ? UNIT_MS[unit]! : 1)) });
+          if (hi < lo) return null;
+          const left = p.sortValue(lo);
+          const right = p.sortValue(hi);
+          checkDerivativeTime(left, unit);
+          checkDerivativeTime(right, unit);
+          const y1 = column.at(lo);
+          const y2 = column.at(hi);
+          if (isNullish(y1) || isNullish(y2)) failLocation(5624903, '$derivative input must not be null or missing');
+          const a = toSafeNum(y1);
+          const b = toSafeNum(y2);
+          if (!a || !b) failLocation(16556, `cant $subtract a ${typeNameOf(y1)} from a ${typeNameOf(y2)}`);
+          const run = timeOf(right) - timeOf(left);
+          // A one-document window divides by zero: mongod answers null rather than failing.
+          if (run === 0) return null;
+          const rise = subtractNumbers(b, a);
+          if (rise.t === 'decimal') {
+            const perMs = divideDec(rise.v, asDec({ t: 'double', v: run }));
+            return decimalOf(unit ? asDec(multiplyNumbers({ t: 'decimal', v: perMs }, { t: 'int', v: UNIT_MS[unit]! })) : perMs);
+          }
+          const perMs = asDouble(rise) / run;
+          return fromSafeNum({ t: 'double', v: unit ? perMs * UNIT_MS[unit]! : perMs });
         },
       };
     },
@@ -652,26 +677,36 @@ PARSERS.set('$integral', (spec, name, sort, scope) => {
     create(p) {
       const locator = new WindowLocator(b, p, direction(sort));
       const column = new Column(p, input);
+      const checked: boolean[] = [];
+      let checkedHi = -1;
+      const check = (j: number): void => {
+        if (checked[j]) return;
+        checkIntegralPoint(p.sortValue(j), column.at(j), unit);
+        checked[j] = true;
+      };
       // Trapezoid areas between consecutive documents, as prefix sums: the window's integral is
       // a difference of two of them.
       const prefix: number[] = [0];
       const areaUpTo = (k: number): number => {
         while (prefix.length <= k) {
           const j = prefix.length;
-          const y0 = toSafeNum(column.at(j - 1));
-          const y1 = toSafeNum(column.at(j));
-          if (!y0 || !y1) failLocation(5423903, `${name} input must be numeric`);
-          const dx = (xOf(p.sortValue(j), unit, name) - xOf(p.sortValue(j - 1), unit, name)) / (unit ? UNIT_MS[unit]! : 1);
-          prefix.push(prefix[j - 1]! + (dx * (asDouble(y0) + asDouble(y1))) / 2);
+          check(j - 1);
+          check(j);
+          const dx = timeOf(p.sortValue(j)) - timeOf(p.sortValue(j - 1));
+          const sumY = asDouble(toSafeNum(column.at(j - 1))!) + asDouble(toSafeNum(column.at(j))!);
+          prefix.push(prefix[j - 1]! + (sumY * dx) / 2);
         }
         return prefix[k]!;
       };
       return {
         valueAt(i) {
-          xOf(p.sortValue(i), unit, name);
           const [lo, hi] = locator.at(i);
+          // Every point of the window is type-checked, as mongod adds each to its state.
+          for (let j = Math.max(lo, checkedHi + 1); j <= hi; j++) check(j);
+          checkedHi = Math.max(checkedHi, hi);
           if (hi - lo < 1) return fromSafeNum({ t: 'int', v: 0 });
-          return fromSafeNum({ t: 'double', v: areaUpTo(hi) - areaUpTo(lo) });
+          const area = areaUpTo(hi) - areaUpTo(lo);
+          return fromSafeNum({ t: 'double', v: unit ? area / UNIT_MS[unit]! : area });
         },
       };
     },
