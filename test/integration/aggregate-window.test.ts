@@ -432,6 +432,15 @@ describe('$setWindowFields, $densify and $fill', () => {
       assert.deepEqual(Object.keys(generated).sort(), ['_id', 'altitude', 'variety'].filter((k) => k !== '_id').sort());
     });
 
+    it('"full" with partitions reaches the global maximum when it is on the grid', async () => {
+      const c = freshDb().collection<any>('p');
+      await c.insertMany([{ p: 'a', v: 0 }, { p: 'a', v: 2 }, { p: 'b', v: 1 }, { p: 'b', v: 4 }]);
+      const out = await c.aggregate([{ $densify: { field: 'v', partitionByFields: ['p'], range: { step: 1, bounds: 'full' } } }, { $sort: { p: 1, v: 1 } }]).toArray();
+      assert.deepEqual(out.map((d) => `${d.p as string}${d.v as number}`), ['a0', 'a1', 'a2', 'a3', 'a4', 'b0', 'b1', 'b2', 'b3', 'b4']);
+      const explicit = await c.aggregate([{ $densify: { field: 'v', partitionByFields: ['p'], range: { step: 2, bounds: [0, 4] } } }, { $sort: { p: 1, v: 1 } }]).toArray();
+      assert.deepEqual(explicit.map((d) => `${d.p as string}${d.v as number}`), ['a0', 'a2', 'b0', 'b1', 'b2', 'b4']);
+    });
+
     it('documents without the field pass through; errors', async () => {
       const c = freshDb().collection<any>('d');
       await c.insertMany([{ _id: 1, v: 1 }, { _id: 2 }, { _id: 3, v: 4 }, { _id: 4, v: null }]);
@@ -448,6 +457,8 @@ describe('$setWindowFields, $densify and $fill', () => {
       await failsWith(run({ field: 'v', range: { step: 1, bounds: 'partition' } }), 5733408);
       await failsWith(run({ field: 'v', range: { step: 1, bounds: [new Date(0), new Date(1)] } }), 5733410);
       await failsWith(run({ field: 'v', range: { step: 1, unit: 'day', bounds: 'full' } }), 6053600);
+      // Counted on the server, so the error comes with the first batch.
+      await failsWith(c.aggregate([{ $densify: { field: 'v', range: { step: 1e-6, bounds: 'full' } } }, { $count: 'n' }]).toArray(), 5897900);
       await c.insertOne({ _id: 5, v: 'x' });
       await failsWith(run({ field: 'v', range: { step: 1, bounds: 'full' } }), 5733201);
     });

@@ -365,6 +365,9 @@ function bsonOfD(v: DValue): BsonValue {
   return 'date' in v ? new Date(v.date) : fromSafeNum(v.num);
 }
 
+/** mongod's internalQueryMaxAllowedDensifyDocs default: how many documents one $densify may add. */
+const DENSIFY_DOCS_MAX = 500_000;
+
 function* densifyFlow(input: Flow, s: DensifySpec, ctx: RunContext): Flow {
   const docs: Document[] = [];
   yield* drain(input, docs);
@@ -400,7 +403,11 @@ function* densifyFlow(input: Flow, s: DensifySpec, ctx: RunContext): Flow {
     if (!globalMin || compareD(w.value, globalMin) < 0) globalMin = w.value;
     if (!globalMax || compareD(w.value, globalMax) > 0) globalMax = w.value;
   }
+  let generatedCount = 0;
   const generated = (key: BsonValue[], value: DValue): Document => {
+    if (++generatedCount > DENSIFY_DOCS_MAX) {
+      failLocation(5897900, `Generated ${generatedCount - 1} documents in $densify, which is over the limit of ${DENSIFY_DOCS_MAX}. Increase the 'internalQueryMaxAllowedDensifyDocs' parameter to allow more generated documents`);
+    }
     const out: Document = {};
     s.partitions.forEach((p, i) => {
       if (key[i] !== undefined) setNested(out, p.split('.'), key[i]);
@@ -448,7 +455,8 @@ function* densifyFlow(input: Flow, s: DensifySpec, ctx: RunContext): Flow {
     const partitionKey = s.partitions.map((p) => nested(items[0]!.doc, p.split('.')));
     if (explicitLower && explicitUpper) yield* fillPartition(items, partitionKey, explicitLower, explicitUpper, false);
     else if (s.bounds.kind === 'partition') yield* fillPartition(items, partitionKey, items[0]!.value, items[items.length - 1]!.value, false);
-    else yield* fillPartition(items, partitionKey, globalMin!, globalMax!, false);
+    // "full" reaches the global maximum itself when it is on the grid (partitions that lack it get it).
+    else yield* fillPartition(items, partitionKey, globalMin!, globalMax!, true);
     start = end;
   }
 }
