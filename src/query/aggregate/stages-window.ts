@@ -29,6 +29,43 @@ function idlType(stage: string, field: string, v: BsonValue, expected: string): 
   return fail('TypeMismatch', `BSON field '${stage}.${field}' is the wrong type '${typeNameOf(v)}', expected type '${expected}'`);
 }
 
+const SORT_SLICE = 4096;
+
+/**
+ * A stable merge sort that pauses between slices of work, so sorting a large input does not hold
+ * the thread: runs of SORT_SLICE are sorted, then merged pairwise, a PAUSE after every slice.
+ */
+function* sortYielding<T>(items: T[], compare: (a: T, b: T) => number): Generator<typeof PAUSE, T[], undefined> {
+  const n = items.length;
+  let a = items.slice();
+  for (let i = 0; i < n; i += SORT_SLICE) {
+    const run = a.slice(i, i + SORT_SLICE).sort(compare);
+    for (let j = 0; j < run.length; j++) a[i + j] = run[j]!;
+    if (n > SORT_SLICE) yield PAUSE;
+  }
+  let b: T[] = new Array<T>(n);
+  for (let width = SORT_SLICE; width < n; width *= 2) {
+    let work = 0;
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) b[k++] = compare(a[j]!, a[i]!) < 0 ? a[j++]! : a[i++]!;
+      while (i < mid) b[k++] = a[i++]!;
+      while (j < hi) b[k++] = a[j++]!;
+      work += hi - lo;
+      if (work >= SORT_SLICE) {
+        work = 0;
+        yield PAUSE;
+      }
+    }
+    [a, b] = [b, a];
+  }
+  return a;
+}
+
 /** Reads a whole flow into an array, passing PAUSE markers on. */
 function* drain(input: Flow, into: Document[]): Generator<typeof PAUSE, void, undefined> {
   for (const d of input) {
@@ -112,10 +149,9 @@ function* setWindowFieldsFlow(input: Flow, s: SetWindowFieldsSpec, ctx: RunConte
     sortKeys[i] = s.sortBy ? sortKeyOf(s.sortBy, d) : [];
     if (ctx.tick()) yield PAUSE;
   }
-  const order = Array.from({ length: n }, (_, i) => i);
+  let order = Array.from({ length: n }, (_, i) => i);
   if (s.partitionBy || s.sortBy) {
-    order.sort((a, b) => compareValues(keys[a], keys[b]) || (s.sortBy ? compareSortKeys(s.sortBy, sortKeys[a]!, sortKeys[b]!) : 0) || a - b);
-    yield PAUSE;
+    order = yield* sortYielding(order, (a, b) => compareValues(keys[a], keys[b]) || (s.sortBy ? compareSortKeys(s.sortBy, sortKeys[a]!, sortKeys[b]!) : 0));
   }
   let start = 0;
   while (start < n) {
@@ -378,7 +414,7 @@ function* densifyFlow(input: Flow, s: DensifySpec, ctx: RunContext): Flow {
   const partitionKeyOf = (d: Document): BsonValue[] => s.partitions.map((p) => nested(d, p.split('.')) ?? null);
 
   // Documents without a value pass through first, as the $sort mongod puts in front sorts them first.
-  const withValue: Array<{ doc: Document; value: DValue; key: BsonValue[] }> = [];
+  let withValue: Array<{ doc: Document; value: DValue; key: BsonValue[] }> = [];
   for (const d of docs) {
     const v = nested(d, s.parts);
     if (v === undefined || v === null) {
@@ -388,14 +424,13 @@ function* densifyFlow(input: Flow, s: DensifySpec, ctx: RunContext): Flow {
     withValue.push({ doc: d, value: dvalueOf(v, s.unit), key: partitionKeyOf(d) });
     if (ctx.tick()) yield PAUSE;
   }
-  withValue.sort((a, b) => {
+  withValue = yield* sortYielding(withValue, (a, b) => {
     for (let i = 0; i < a.key.length; i++) {
       const c = compareValues(a.key[i], b.key[i]);
       if (c !== 0) return c;
     }
     return compareD(a.value, b.value);
   });
-  yield PAUSE;
 
   let globalMin: DValue | undefined;
   let globalMax: DValue | undefined;

@@ -257,8 +257,14 @@ class AccumulatorExec implements WindowExec {
     this.column = new Column(p, argument);
   }
 
+  private last: { lo: number; hi: number; value: BsonValue } | undefined;
+
   valueAt(i: number): BsonValue {
     const [lo, hi] = this.locator.at(i);
+    // The same window as the previous document's (whole-partition windows, ties in a range):
+    // the same value, without finishing the state again.
+    const last = this.last;
+    if (last && last.lo === lo && last.hi === Math.max(hi, lo - 1)) return Array.isArray(last.value) ? [...last.value] : last.value;
     const s = this.state;
     const slides = s !== undefined && lo >= this.lo && hi >= this.hi && (s.remove !== undefined || lo === this.lo);
     if (!slides || s === undefined) {
@@ -271,7 +277,9 @@ class AccumulatorExec implements WindowExec {
     }
     this.lo = lo;
     this.hi = Math.max(hi, lo - 1);
-    return this.finish(this.state!.result());
+    const value = this.finish(this.state!.result());
+    this.last = { lo: this.lo, hi: this.hi, value };
+    return Array.isArray(value) ? [...value] : value;
   }
 }
 
