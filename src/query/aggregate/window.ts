@@ -283,6 +283,93 @@ class AccumulatorExec implements WindowExec {
   }
 }
 
+/**
+ * $sum and $avg over a sliding window, as mongod's RemovableSum: integers summed exactly, doubles
+ * with compensation (so removing a large value gives back the small ones), and the result's type
+ * decided by what the window holds now (a double that left the window does not make the sum a
+ * double). NaN and infinities are counted rather than summed, so they can leave again.
+ */
+class WindowSumState implements AccumulatorState {
+  private ints = 0n;
+  private doubleSum = 0;
+  private doubleComp = 0;
+  private decimal: SafeNum = { t: 'decimal', v: { kind: 'finite', neg: false, coeff: 0n, exp: 0 } };
+  private doubles = 0;
+  private decimals = 0;
+  private nans = 0;
+  private posInf = 0;
+  private negInf = 0;
+  private count = 0;
+  readonly bytes = 64;
+  constructor(private readonly average: boolean) {}
+
+  private update(v: BsonValue, q: 1 | -1): void {
+    const n = toSafeNum(v);
+    if (!n) return;
+    this.count += q;
+    switch (n.t) {
+      case 'int':
+        this.ints += BigInt(n.v * q);
+        return;
+      case 'long':
+        this.ints += q === 1 ? n.v : -n.v;
+        return;
+      case 'double': {
+        this.doubles += q;
+        const x = n.v;
+        if (Number.isNaN(x)) this.nans += q;
+        else if (x === Infinity) this.posInf += q;
+        else if (x === -Infinity) this.negInf += q;
+        else {
+          // Neumaier's compensated summation.
+          const y = x * q;
+          const t = this.doubleSum + y;
+          this.doubleComp += Math.abs(this.doubleSum) >= Math.abs(y) ? this.doubleSum - t + y : y - t + this.doubleSum;
+          this.doubleSum = t;
+        }
+        return;
+      }
+      case 'decimal': {
+        this.decimals += q;
+        const d = n.v;
+        if (d.kind === 'nan') this.nans += q;
+        else if (d.kind === 'inf') {
+          if (d.neg) this.negInf += q;
+          else this.posInf += q;
+        } else this.decimal = addNumbers(this.decimal, { t: 'decimal', v: q === 1 ? d : { ...d, neg: !d.neg } });
+      }
+    }
+  }
+
+  add(v: BsonValue): void {
+    this.update(v, 1);
+  }
+
+  remove(v: BsonValue): void {
+    this.update(v, -1);
+  }
+
+  private sum(): SafeNum {
+    const dec = this.decimals > 0;
+    if (this.nans > 0 || (this.posInf > 0 && this.negInf > 0)) return dec ? { t: 'decimal', v: { kind: 'nan' } } : { t: 'double', v: NaN };
+    if (this.posInf > 0 || this.negInf > 0) return dec ? { t: 'decimal', v: { kind: 'inf', neg: this.negInf > 0 } } : { t: 'double', v: this.negInf > 0 ? -Infinity : Infinity };
+    const doubles = this.doubleSum + this.doubleComp;
+    if (dec) return addNumbers(addNumbers(this.decimal, { t: 'long', v: this.ints }), { t: 'double', v: doubles });
+    if (this.doubles > 0) return { t: 'double', v: Number(this.ints) + doubles };
+    if (this.ints >= -2147483648n && this.ints <= 2147483647n) return { t: 'int', v: Number(this.ints) };
+    if (this.ints >= -(1n << 63n) && this.ints < 1n << 63n) return { t: 'long', v: this.ints };
+    return { t: 'double', v: Number(this.ints) };
+  }
+
+  result(): BsonValue {
+    const s = this.sum();
+    if (!this.average) return fromSafeNum(s);
+    if (this.count === 0) return null;
+    if (s.t === 'decimal') return decimalOf(divideDec(s.v, asDec({ t: 'long', v: BigInt(this.count) })));
+    return fromSafeNum({ t: 'double', v: asDouble(s) / this.count });
+  }
+}
+
 /** $covariancePop / $covarianceSamp over [x, y] pairs, removable (co-moment updates). */
 class CovarianceState implements AccumulatorState {
   private n = 0;
@@ -371,6 +458,10 @@ for (const name of ['$sum', '$avg', '$min', '$max', '$push', '$addToSet', '$stdD
       argument = parseExpression(arg, scope);
       const sample = name === '$covarianceSamp';
       make = () => new CovarianceState(sample);
+    } else if (name === '$sum' || name === '$avg') {
+      argument = parseExpression(arg, scope);
+      const average = name === '$avg';
+      make = () => new WindowSumState(average);
     } else {
       argument = parseExpression(arg, scope);
       make = () => simpleAccumulatorState(name)!;

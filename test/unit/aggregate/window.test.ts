@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { baseVariables, makeRunContext, parsePipelineStages, runPipeline, Scope, PAUSE, type Flow } from '../../../src/query/aggregate/index.js';
-import { Int32, type Document } from '../../../src/bson/index.js';
+import { Double, Int32, typeNameOf, type Document } from '../../../src/bson/index.js';
 
 function run(pipeline: Document[], docs: Document[]): { out: Document[]; pauses: number } {
   const env = { random: () => 0.5 };
@@ -39,7 +39,7 @@ function lcg(seed: number): () => number {
   };
 }
 
-const num = (v: unknown): number => (v instanceof Int32 ? v.value : (v as number));
+const num = (v: unknown): number => (v instanceof Int32 || v instanceof Double ? v.value : (v as number));
 
 test('sliding windows agree with brute force; partitions come out sorted and stable', () => {
   const rnd = lcg(7);
@@ -82,4 +82,21 @@ test('sliding windows agree with brute force; partitions come out sorted and sta
     });
     start = end;
   }
+});
+
+test('a sliding $sum takes its type from the window it holds, and removing a large double restores the small ones', () => {
+  const { out } = run([
+    {
+      $setWindowFields: {
+        sortBy: { _id: 1 },
+        output: { sum: { $sum: '$v', window: { documents: [-1, 0] } }, avg: { $avg: '$v', window: { documents: [-1, 0] } } },
+      },
+    },
+  ], [{ _id: 1, v: new Int32(1) }, { _id: 2, v: new Double(2.5) }, { _id: 3, v: new Int32(3) }, { _id: 4, v: new Int32(4) }]);
+  assert.deepEqual(out.map((d) => [typeNameOf(d.sum), num(d.sum)]), [['int', 1], ['double', 3.5], ['double', 5.5], ['int', 7]]);
+  assert.deepEqual(out.map((d) => num(d.avg)), [1, 1.75, 2.75, 3.5]);
+  const big = run([{ $setWindowFields: { sortBy: { _id: 1 }, output: { sum: { $sum: '$v', window: { documents: [-1, 0] } } } } }], [
+    { _id: 1, v: new Double(1e16) }, { _id: 2, v: new Double(1) }, { _id: 3, v: new Double(1) }, { _id: 4, v: new Double(NaN) }, { _id: 5, v: new Double(2) }, { _id: 6, v: new Double(3) },
+  ]).out;
+  assert.deepEqual(big.map((d) => num(d.sum)), [1e16, 1e16 + 1, 2, NaN, NaN, 5]);
 });
