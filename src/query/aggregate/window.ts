@@ -8,7 +8,7 @@ import { fail, failLocation } from '../../base/index.js';
 import { compareValues, isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import type { SortSpec } from '../sort.js';
 import {
-  ACCUMULATOR_NAMES, parseAccumulator, simpleAccumulatorState, SumState, type Accumulator, type AccumulatorState,
+  parseAccumulator, simpleAccumulatorState, SumState, type Accumulator, type AccumulatorState,
 } from './accumulators.js';
 import { constantExpression, parseExpression, CURRENT_SLOT, ROOT_SLOT, type Expression, type Scope, type Variables } from './expression.js';
 import { dateAdd, UTC_ZONE, type DateUnit } from './ops-date.js';
@@ -248,7 +248,7 @@ class AccumulatorExec implements WindowExec {
   private hi = -1;
   private readonly column: Column;
   constructor(
-    private readonly p: Partition,
+    p: Partition,
     private readonly locator: WindowLocator,
     private readonly make: () => AccumulatorState,
     argument: Expression,
@@ -402,10 +402,11 @@ class CovarianceState implements AccumulatorState {
       this.meanX = this.meanY = this.c = 0;
       return;
     }
+    // The add step run backwards: x's mean without the point, y's mean still with it.
+    this.meanX -= (p[0] - this.meanX) / (this.n - 1);
     const dx = p[0] - this.meanX;
-    this.meanX -= dx / (this.n - 1);
-    this.meanY -= (p[1] - this.meanY) / (this.n - 1);
     this.c -= dx * (p[1] - this.meanY);
+    this.meanY -= (p[1] - this.meanY) / (this.n - 1);
     this.n--;
   }
   result(): BsonValue {
@@ -916,8 +917,6 @@ export function parseWindowFunction(field: string, spec: BsonValue, sort: Window
   return fail('FailedToParse', `Expected a $-prefixed window function${keys[0] ? `, ${keys[0]}` : ''}`);
 }
 
-export const WINDOW_FUNCTION_NAMES: ReadonlySet<string> = new Set(PARSERS.keys());
-void ACCUMULATOR_NAMES;
 
 /** Binds a document for evaluation. */
 export function bindDocument(vars: Variables, doc: Document): Variables {

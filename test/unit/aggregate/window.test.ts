@@ -56,6 +56,7 @@ test('sliding windows agree with brute force; partitions come out sorted and sta
           max: { $max: '$v', window: { range: [-5, 5] } },
           count: { $count: {}, window: { range: ['unbounded', 'current'] } },
           set: { $addToSet: '$p', window: { documents: ['unbounded', 'unbounded'] } },
+          cov: { $covarianceSamp: ['$t', '$v'], window: { documents: [-3, 2] } },
         },
       },
     },
@@ -74,6 +75,11 @@ test('sliding windows agree with brute force; partitions come out sorted and sta
       const docWin = part.slice(Math.max(0, i - 3), Math.min(part.length, i + 3)).map((x) => x.v as number);
       assert.equal(num(o.sum), docWin.reduce((a, b) => a + b, 0), `sum at ${i}`);
       assert.equal(num(o.min), Math.min(...docWin), `min at ${i}`);
+      const pts = part.slice(Math.max(0, i - 3), Math.min(part.length, i + 3)).map((x) => [x.t as number, x.v as number]);
+      const mx = pts.reduce((s, q) => s + q[0]!, 0) / pts.length;
+      const my = pts.reduce((s, q) => s + q[1]!, 0) / pts.length;
+      const cov = pts.reduce((s, q) => s + (q[0]! - mx) * (q[1]! - my), 0) / (pts.length - 1);
+      assert.ok(Math.abs(num(o.cov) - cov) <= 1e-6 * Math.max(1, Math.abs(cov)), `covariance at ${i}: ${num(o.cov)} vs ${cov}`);
       const t = d.t as number;
       const rangeWin = part.filter((x) => (x.t as number) >= t - 5 && (x.t as number) <= t + 5).map((x) => x.v as number);
       assert.equal(num(o.max), Math.max(...rangeWin), `max at ${i}`);
