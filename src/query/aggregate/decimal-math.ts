@@ -4,11 +4,14 @@
  * of through a double (which keeps only ~16 digits).
  *
  * Exact results are exact and carry IEEE 754's preferred exponent: square roots of perfect
- * squares (sqrt(16) = 4, sqrt(0.25) = 0.5), integral powers (2^10 = 1024, 2^-2 = 0.25), log10 of
- * powers of ten, exp(0) and ln(1). Other results are computed in fixed point with 90 fractional
- * digits and then rounded once, so they are correctly rounded except when the true value lies
- * within ~1e-55 (relative) of a rounding boundary, or for arguments whose logarithm nearly
- * cancels (x within ~1e-50 of 1); there the last digit may differ from mongod's.
+ * squares (sqrt(16) = 4, sqrt(0.25) = 0.5), log10 and log2 of exact powers, exp(0) and ln(1).
+ * Integral powers are exact too, then widened to 34 digits as mongod does (2^10 =
+ * 1024.000000000000000000000000000000). Other results are computed in fixed point with 90
+ * fractional digits and rounded once, so they are correctly rounded except when the true value
+ * lies within ~1e-55 (relative) of a rounding boundary, or for arguments whose logarithm nearly
+ * cancels (x within ~1e-50 of 1); there the last digit may differ from mongod's. $log with a base
+ * other than 2 or 10 divides two rounded logarithms, as mongod does, so it can be one unit off
+ * in the last digit from the true value (log(9, 3) = 1.999...9).
  */
 import type { Dec } from './values.js';
 import { divideDec, roundDec } from './values.js';
@@ -124,7 +127,7 @@ function expDec(x: bigint): Dec {
   // Beyond these, Decimal128 holds infinity or zero.
   const limit = 14_300n * SCALE;
   if (x > limit) return { kind: 'inf', neg: false };
-  if (x < -limit) return ZERO;
+  if (x < -limit) return { kind: 'finite', neg: false, coeff: 0n, exp: DEC_EXP_MIN };
   const l2 = ln2();
   let n = x / l2;
   let r = x - n * l2;
@@ -202,13 +205,44 @@ export function decLog10(d: Dec): Dec {
   return fromFixed(div(lnFixed(d), ln10()));
 }
 
-/** log_base(x) = ln x / ln base (the caller has checked both are positive and base is not 1). */
-export function decLog(x: Dec, base: Dec): Dec {
-  if (x.kind !== 'finite' || base.kind !== 'finite') {
-    if (x.kind === 'nan' || base.kind === 'nan') return NAN;
-    return divideDec(decLn(x), decLn(base));
+function isExactly(d: Dec, n: bigint): boolean {
+  if (d.kind !== 'finite' || d.neg || d.coeff === 0n) return false;
+  const t = towardIdeal(d, Infinity);
+  return t.exp === 0 && t.coeff === n;
+}
+
+/** log2, exact for powers of two (x = c * 10^e is 2^k when c / 5^-e is a power of two). */
+function decLog2(d: Dec): Dec {
+  if (d.kind === 'nan') return d;
+  if (d.kind === 'inf') return d.neg ? NAN : d;
+  if (d.coeff === 0n) return { kind: 'inf', neg: true };
+  if (d.neg) return NAN;
+  const t = towardIdeal(d, Infinity);
+  let c = t.coeff;
+  let k = 0;
+  if (t.exp < 0) {
+    const five = 5n ** BigInt(-t.exp);
+    if (c % five === 0n) {
+      c /= five;
+      k = t.exp;
+    } else c = 0n;
+  } else if (t.exp > 0) c = 0n;
+  if (c > 0n && (c & (c - 1n)) === 0n) {
+    const e = k + c.toString(2).length - 1;
+    return { kind: 'finite', neg: e < 0, coeff: BigInt(Math.abs(e)), exp: 0 };
   }
-  return fromFixed(div(lnFixed(x), lnFixed(base)));
+  return fromFixed(div(lnFixed(d as Finite), ln2()));
+}
+
+/**
+ * $log with a Decimal128 operand, as mongod's Decimal128::logarithm(base): log2 and log10 for
+ * those bases, otherwise ln x / ln base, each rounded to 34 digits and then divided.
+ */
+export function decLog(x: Dec, base: Dec): Dec {
+  if (x.kind === 'nan' || base.kind === 'nan') return NAN;
+  if (isExactly(base, 2n)) return decLog2(x);
+  if (isExactly(base, 10n)) return decLog10(x);
+  return divideDec(decLn(x), decLn(base));
 }
 
 export function decExp(d: Dec): Dec {
@@ -227,7 +261,27 @@ function integralOf(d: Finite): bigint | undefined {
   return t.neg ? -v : v;
 }
 
+/**
+ * mongod adds 0E-6176 to every power (Decimal128::power), which re-expresses a finite result with
+ * as many digits as fit: 2^10 is 1024.000000000000000000000000000000.
+ */
+function widen(d: Dec): Dec {
+  if (d.kind !== 'finite') return d;
+  if (d.coeff === 0n) return { ...d, exp: DEC_EXP_MIN };
+  let { coeff, exp } = d;
+  const room = Math.min(34 - digits(coeff), exp - DEC_EXP_MIN);
+  if (room > 0) {
+    coeff *= 10n ** BigInt(room);
+    exp -= room;
+  }
+  return { ...d, coeff, exp };
+}
+
 export function decPow(base: Dec, exponent: Dec): Dec {
+  return widen(powRaw(base, exponent));
+}
+
+function powRaw(base: Dec, exponent: Dec): Dec {
   if (base.kind === 'nan' || exponent.kind === 'nan') return NAN;
   if (exponent.kind === 'finite' && exponent.coeff === 0n) return ONE;
   if (base.kind !== 'finite' || exponent.kind !== 'finite') {
