@@ -14,7 +14,7 @@ import { parseExpression, parseFieldPath, type Expression, type Scope, type Vari
 import { dateAdd, UTC_ZONE, type DateUnit } from './ops-date.js';
 import { PAUSE, registerStage, stageDefinition, type Flow, type PipelineParseContext, type RunContext, type Stage } from './pipeline.js';
 import { applyProjection, parseProjectionStage } from './projection.js';
-import { addNumbers, asDouble, toSafeNum, type SafeNum, fromSafeNum } from './values.js';
+import { addNumbers, asDouble, fromSafeNum, setField, toSafeNum, type SafeNum } from './values.js';
 import { bindDocument, parseTimeUnit, parseWindowFunction, type Partition, type WindowFunction } from './window.js';
 
 function idlUnknown(stage: string, field: string): never {
@@ -124,7 +124,7 @@ function parseSetWindowFields(spec: BsonValue, scope: Scope): SetWindowFieldsSpe
     // Each output's value reaches the $addFields that writes it through a slot of its own.
     const name = `__setWindowFields_${outputs.length}`;
     const slot = scope.define(name);
-    projection[path] = `$$${name}`;
+    setField(projection, path, `$$${name}`);
     outputs.push({ path, fn, slot });
   }
   const apply = parseProjectionStage(projection, scope, 'addFields');
@@ -249,9 +249,9 @@ registerStage({
         if (typeof f.method !== 'string') idlType(stage, 'method', f.method, 'string');
         if (f.value !== undefined) failLocation(6050201, "Each fill output specification must have exactly one of 'method' or 'value' fields, not both");
         if (f.method !== 'locf' && f.method !== 'linear') failLocation(6050202, 'Method must be either locf or linear');
-        windowOutput[field] = { [f.method === 'linear' ? '$linearFill' : '$locf']: `$${field}` };
+        setField(windowOutput, field, { [f.method === 'linear' ? '$linearFill' : '$locf']: `$${field}` });
       }
-      if (f.value !== undefined) addFields[field] = { $ifNull: [`$${field}`, f.value] };
+      if (f.value !== undefined) setField(addFields, field, { $ifNull: [`$${field}`, f.value] });
     }
     const stages: Stage[] = [];
     if (Object.keys(windowOutput).length > 0) {
@@ -263,7 +263,7 @@ registerStage({
       }
       if (partitionByFields !== undefined) {
         const key: Document = {};
-        for (const f of partitionByFields as string[]) key[f] = `$${f}`;
+        for (const f of partitionByFields as string[]) setField(key, f, `$${f}`);
         swf.partitionBy = key;
       }
       swf.output = windowOutput;
