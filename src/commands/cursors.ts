@@ -15,6 +15,11 @@ export interface ClientCursor {
   readonly id: bigint;
   readonly ns: string;
   readonly source: CursorSource;
+  /**
+   * The asynchronous form of `source` (same documents, same position), for sources that must
+   * yield to the event loop while they work, such as a running aggregation pipeline.
+   */
+  readonly nextAsync?: () => Promise<Document | undefined>;
   /** The snapshot the source reads; released when the cursor ends. */
   readonly txn: StorageTxn | undefined;
   readonly lsid: Document | undefined;
@@ -100,6 +105,34 @@ export class CursorManager {
     const next = source.next();
     if (next.done) return { batch, exhausted: true };
     state.peeked = next.value;
+    return { batch, exhausted: false };
+  }
+
+  /** readBatch over an asynchronous source: the same batch rules, awaiting each document. */
+  static async readBatchAsync(next: () => Promise<Document | undefined>, batchSize: number | undefined, state: { peeked: Document | undefined }): Promise<{ batch: Document[]; exhausted: boolean }> {
+    const batch: Document[] = [];
+    let bytes = 0;
+    if (batchSize === 0) return { batch, exhausted: false };
+    const limit = batchSize === undefined ? Infinity : batchSize;
+    while (batch.length < limit) {
+      let doc = state.peeked;
+      state.peeked = undefined;
+      if (doc === undefined) {
+        doc = await next();
+        if (doc === undefined) return { batch, exhausted: true };
+      }
+      const size = documentSize(doc);
+      if (batch.length > 0 && bytes + size > CURSOR_BATCH_SIZE_MAX_BYTES) {
+        state.peeked = doc;
+        return { batch, exhausted: false };
+      }
+      bytes += size;
+      batch.push(doc);
+    }
+    if (state.peeked !== undefined) return { batch, exhausted: false };
+    const more = await next();
+    if (more === undefined) return { batch, exhausted: true };
+    state.peeked = more;
     return { batch, exhausted: false };
   }
 

@@ -35,6 +35,7 @@ const DEFINITIONS: Readonly<Record<string, ParameterDefinition>> = {
   quiet: { kind: 'bool', default: false, runtime: true, startup: true },
   internalQueryMaxBlockingSortMemoryUsageBytes: { kind: 'int', default: 100 * 1024 * 1024, runtime: true, startup: true, min: 1 },
   internalDocumentSourceGroupMaxMemoryBytes: { kind: 'int', default: 100 * 1024 * 1024, runtime: true, startup: true, min: 1 },
+  internalDocumentSourceSetWindowFieldsMaxMemoryBytes: { kind: 'int', default: 100 * 1024 * 1024, runtime: true, startup: true, min: 1 },
   maxBSONDepth: { kind: 'int', default: BSON_DEPTH_MAX, runtime: false, startup: true, min: 21, max: 1000 },
   enableTestCommands: { kind: 'bool', default: true, runtime: false, startup: true },
   requireApiVersion: { kind: 'bool', default: false, runtime: true, startup: true },

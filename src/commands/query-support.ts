@@ -74,6 +74,8 @@ export function nonNegative(commandField: string, n: number | undefined): number
 export interface CursorReplyOptions {
   ns: string;
   source: CursorSource;
+  /** An asynchronous reader of the same source, used by getMore (see ClientCursor.nextAsync). */
+  nextAsync?: () => Promise<Document | undefined>;
   /** The snapshot the source reads from; ended with the cursor. */
   txn: StorageTxn | undefined;
   batchSize: number | undefined;
@@ -98,6 +100,7 @@ export function cursorReply(ctx: CommandContext, o: CursorReplyOptions): Documen
       {
         ns: o.ns,
         source: o.source,
+        nextAsync: o.nextAsync,
         txn: o.txn,
         lsid: ctx.generic.lsid,
         sessionKey: ctx.session?.key,

@@ -236,6 +236,7 @@ function limitsFor(ctx: CommandContext, req: AggregateRequest): PipelineLimits {
   const p = ctx.instance.parameters;
   return {
     groupMemoryBytes: p.getNumber('internalDocumentSourceGroupMaxMemoryBytes'),
+    windowMemoryBytes: p.getNumber('internalDocumentSourceSetWindowFieldsMaxMemoryBytes'),
     sortMemoryBytes: sortLimit(ctx.instance),
     allowDiskUse: req.allowDiskUse,
     yieldEveryDocs: p.getNumber('internalQueryExecYieldIterations'),
@@ -367,14 +368,23 @@ export const aggregateCommand: CommandDefinition = {
       // asynchronously, so the blocking part of the pipeline yields to other connections.
       const prefetched = await run.take(batchSize === 0 ? 1 : batchSize + 1);
       const rest = run;
+      // The first batch is read synchronously from `prefetched`; getMore reads through
+      // `nextAsync`, which awaits the running pipeline at its PAUSE markers. Both share one
+      // position, so whichever reads next continues where the other stopped.
+      let taken = 0;
       function* source(): Generator<Document, void, undefined> {
-        yield* prefetched;
-        yield* rest.rest();
+        try {
+          while (taken < prefetched.length) yield prefetched[taken++]!;
+          yield* rest.rest();
+        } finally {
+          rest.close();
+        }
       }
+      const nextAsync = (): Promise<Document | undefined> => (taken < prefetched.length ? Promise.resolve(prefetched[taken++]) : rest.next());
       if (batchSize === 0) {
-        return cursorReplyWithEmptyFirstBatch(ctx, ns, source(), read.txn);
+        return cursorReplyWithEmptyFirstBatch(ctx, ns, source(), read.txn, nextAsync);
       }
-      return cursorReply(ctx, { ns, source: source(), txn: read.txn, batchSize, singleBatch: false, comment: ctx.generic.comment });
+      return cursorReply(ctx, { ns, source: source(), nextAsync, txn: read.txn, batchSize, singleBatch: false, comment: ctx.generic.comment });
     } catch (e) {
       run?.close();
       endRead(ctx, read);
@@ -388,9 +398,9 @@ export const aggregateCommand: CommandDefinition = {
  * so the cursor is registered through it with a one-document batch that is then emptied; the
  * document goes back in front of the cursor's source.
  */
-function cursorReplyWithEmptyFirstBatch(ctx: CommandContext, ns: string, source: Generator<Document, void, undefined>, txn: StorageTxn): Document {
+function cursorReplyWithEmptyFirstBatch(ctx: CommandContext, ns: string, source: Generator<Document, void, undefined>, txn: StorageTxn, nextAsync: () => Promise<Document | undefined>): Document {
   const first = source.next();
-  if (first.done) return cursorReply(ctx, { ns, source: source, txn, batchSize: 1, singleBatch: false, comment: ctx.generic.comment });
+  if (first.done) return cursorReply(ctx, { ns, source: source, nextAsync, txn, batchSize: 1, singleBatch: false, comment: ctx.generic.comment });
   const held = first.value;
   function* again(): Generator<Document, void, undefined> {
     yield held;
@@ -401,7 +411,7 @@ function cursorReplyWithEmptyFirstBatch(ctx: CommandContext, ns: string, source:
     yield marker;
     yield* again();
   }
-  const reply = cursorReply(ctx, { ns, source: withMarker(), txn, batchSize: 1, singleBatch: false, comment: ctx.generic.comment });
+  const reply = cursorReply(ctx, { ns, source: withMarker(), nextAsync, txn, batchSize: 1, singleBatch: false, comment: ctx.generic.comment });
   const cursor = reply.cursor as Document;
   cursor.firstBatch = (cursor.firstBatch as Document[]).filter((d) => d !== marker);
   return reply;

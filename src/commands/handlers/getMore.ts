@@ -2,6 +2,7 @@ import { fail, failLocation } from '../../base/index.js';
 import { typeNameOf, Long } from '../../bson/index.js';
 import { CommandArgs } from '../args.js';
 import { CursorManager, cursorIdToLong, type ClientCursor } from '../cursors.js';
+import type { Document } from '../../bson/index.js';
 import { appNameOf, failPointsOf, sleepMs } from '../failpoints.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
 
@@ -50,7 +51,12 @@ export const getMoreCommand: CommandDefinition = {
     try {
       const injected = failPointsOf(ctx.instance).getMoreAfterCursorCheckout({ namespace: ns, appName: appNameOf(ctx.connection.clientMetadata) });
       if (injected) throw injected;
-      let { batch, exhausted } = CursorManager.readBatch(cursor.source, batchSize === 0 ? undefined : batchSize, cursor);
+      const size = batchSize === 0 ? undefined : batchSize;
+      // A pipeline's cursor is read asynchronously, so its work yields to other connections as
+      // the first batch's did; other sources are plain iterators.
+      const read = (): Promise<{ batch: Document[]; exhausted: boolean }> | { batch: Document[]; exhausted: boolean } =>
+        cursor.nextAsync ? CursorManager.readBatchAsync(cursor.nextAsync, size, cursor) : CursorManager.readBatch(cursor.source, size, cursor);
+      let { batch, exhausted } = await read();
       const tailing = (): boolean => cursor.tailable && cursor.keepTailing?.() === true;
       if (tailing() && cursor.awaitData && batch.length === 0) {
         // An awaitData getMore waits for new documents up to its maxTimeMS (1 s by default), then answers an empty batch.
@@ -58,7 +64,7 @@ export const getMoreCommand: CommandDefinition = {
         const deadline = clock.nowMs() + (ctx.generic.maxTimeMS ?? 1000);
         while (batch.length === 0 && clock.nowMs() < deadline && !ctx.killed() && cursors.get(id) === cursor) {
           await sleepMs(clock, Math.min(AWAIT_POLL_MS, Math.max(1, deadline - clock.nowMs())));
-          ({ batch, exhausted } = CursorManager.readBatch(cursor.source, batchSize === 0 ? undefined : batchSize, cursor));
+          ({ batch, exhausted } = await read());
         }
       }
       cursor.nReturned += batch.length;

@@ -20,6 +20,7 @@ import './stages.js';
 import './stages-join.js';
 import './stages-io.js';
 import './stages-search.js';
+import './stages-window.js';
 
 export {
   parseExpression, Scope, newVariables, validateVariableName, type Expression, type ExpressionEnvironment, type ParseState, type Variables,

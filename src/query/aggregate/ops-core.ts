@@ -8,6 +8,7 @@ import {
   checkArity, constantExpression, expression, foldConstant, parseExpression, parseOperands, registerOperator,
   validateVariableName, type Expression, type Variables,
 } from './expression.js';
+import { decExp, decLn, decLog, decLog10, decPow, decSqrt } from './decimal-math.js';
 import {
   addNumbers, asDec, asDouble, decimalOf, decToNumber, divideDec, fromSafeNum, integral, isDecZero, isNullish,
   multiplyNumbers, negate, roundDec, subtractNumbers, toBool, toSafeNum, type SafeNum,
@@ -186,24 +187,24 @@ function formatDecimalNumber(x: number): string {
 
 unaryNumeric('$ceil', 28765, (n) => (n.t === 'double' ? fromSafeNum({ t: 'double', v: Math.ceil(n.v) }) : n.t === 'decimal' ? decimalViaDouble(n, Math.ceil) : fromSafeNum(n)));
 unaryNumeric('$floor', 28765, (n) => (n.t === 'double' ? fromSafeNum({ t: 'double', v: Math.floor(n.v) }) : n.t === 'decimal' ? decimalViaDouble(n, Math.floor) : fromSafeNum(n)));
-unaryNumeric('$exp', 28765, (n) => (n.t === 'decimal' ? decimalViaDouble(n, Math.exp) : fromSafeNum({ t: 'double', v: Math.exp(asDouble(n)) })));
+unaryNumeric('$exp', 28765, (n) => (n.t === 'decimal' ? decimalOf(decExp(n.v)) : fromSafeNum({ t: 'double', v: Math.exp(asDouble(n)) })));
 
 unaryNumeric('$sqrt', 28765, (n) => {
   const x = asDouble(n);
   if (x < 0) failLocation(28714, "$sqrt's argument must be greater than or equal to 0");
-  return n.t === 'decimal' ? decimalViaDouble(n, Math.sqrt) : fromSafeNum({ t: 'double', v: Math.sqrt(x) });
+  return n.t === 'decimal' ? decimalOf(decSqrt(n.v)) : fromSafeNum({ t: 'double', v: Math.sqrt(x) });
 });
 
 unaryNumeric('$ln', 28765, (n) => {
   const x = asDouble(n);
   if (!(x > 0) && !Number.isNaN(x)) failLocation(28766, `$ln's argument must be a positive number, but ${x}`);
-  return n.t === 'decimal' ? decimalViaDouble(n, Math.log) : fromSafeNum({ t: 'double', v: Math.log(x) });
+  return n.t === 'decimal' ? decimalOf(decLn(n.v)) : fromSafeNum({ t: 'double', v: Math.log(x) });
 });
 
 unaryNumeric('$log10', 28765, (n) => {
   const x = asDouble(n);
   if (!(x > 0) && !Number.isNaN(x)) failLocation(28761, `$log10's argument must be a positive number, but ${x}`);
-  return n.t === 'decimal' ? decimalViaDouble(n, Math.log10) : fromSafeNum({ t: 'double', v: Math.log10(x) });
+  return n.t === 'decimal' ? decimalOf(decLog10(n.v)) : fromSafeNum({ t: 'double', v: Math.log10(x) });
 });
 
 registerOperator('$log', (args, scope, name) => {
@@ -221,8 +222,8 @@ registerOperator('$log', (args, scope, name) => {
     const yv = asDouble(y);
     if (!(xv > 0)) failLocation(28758, `$log's argument must be a positive number, but ${xv}`);
     if (!(yv > 0) || yv === 1) failLocation(28759, `$log's base must be a positive number not equal to 1, but ${yv}`);
-    const r = Math.log(xv) / Math.log(yv);
-    return x.t === 'decimal' || y.t === 'decimal' ? Decimal128.fromString(formatDecimalNumber(r)) : fromSafeNum({ t: 'double', v: r });
+    if (x.t === 'decimal' || y.t === 'decimal') return decimalOf(decLog(asDec(x), asDec(y)));
+    return fromSafeNum({ t: 'double', v: Math.log(xv) / Math.log(yv) });
   });
 });
 
@@ -240,7 +241,7 @@ registerOperator('$pow', (args, scope, name) => {
     const bv = asDouble(base);
     const ev = asDouble(exp);
     if (bv === 0 && ev < 0) failLocation(28764, '$pow cannot take a base of 0 and a negative exponent');
-    if (base.t === 'decimal' || exp.t === 'decimal') return Decimal128.fromString(formatDecimalNumber(bv ** ev));
+    if (base.t === 'decimal' || exp.t === 'decimal') return decimalOf(decPow(asDec(base), asDec(exp)));
     if (base.t === 'double' || exp.t === 'double') return fromSafeNum({ t: 'double', v: bv ** ev });
     // Integral base and exponent: exact when the result fits, as mongod's integer pow.
     const bb = base.t === 'long' ? base.v : BigInt(base.v);

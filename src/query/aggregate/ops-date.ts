@@ -19,6 +19,7 @@ export interface TimeZone {
 }
 
 const UTC: TimeZone = { name: 'UTC', offsetMs: () => 0 };
+export const UTC_ZONE: TimeZone = UTC;
 const zoneCache = new Map<string, TimeZone>();
 
 function fixedZone(name: string, ms: number): TimeZone {
@@ -460,6 +461,7 @@ registerOperator('$dateFromParts', (args, scope, name) => {
 
 // ---- arithmetic on dates ---------------------------------------------------------------------------
 
+export type DateUnit = Unit;
 type Unit = 'year' | 'quarter' | 'month' | 'week' | 'day' | 'hour' | 'minute' | 'second' | 'millisecond';
 const UNITS = new Set<Unit>(['year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second', 'millisecond']);
 const FIXED_MS: Partial<Record<Unit, number>> = { hour: 3600_000, minute: 60_000, second: 1000, millisecond: 1 };

@@ -59,6 +59,8 @@ export interface OutputSession extends OutputWriter {
 export interface PipelineLimits {
   /** internalDocumentSourceGroupMaxMemoryBytes. */
   groupMemoryBytes: number;
+  /** internalDocumentSourceSetWindowFieldsMaxMemoryBytes (per partition); unlimited when absent. */
+  windowMemoryBytes?: number;
   /** internalQueryMaxBlockingSortMemoryUsageBytes. */
   sortMemoryBytes: number;
   allowDiskUse: boolean;

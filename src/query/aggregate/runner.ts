@@ -115,7 +115,8 @@ export interface PipelineRunOptions {
 
 /**
  * Pulls documents from a flow. `next` is asynchronous and yields to the event loop at PAUSE
- * markers; `nextSync` ignores them (for consumers that cannot await, such as getMore today).
+ * markers (the aggregate command's first batch and getMore both read through it); `rest` ignores
+ * them, for consumers that cannot await.
  */
 export class PipelineRun {
   private readonly deadline: number;
