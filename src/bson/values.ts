@@ -5,6 +5,7 @@
  * double — use the wrappers whenever the type matters for a stored value.
  */
 import * as BSON from 'bson';
+import { mayHaveIndexKeys, restoreKeyOrder, withBsonOrder } from './key-order.js';
 
 export {
   Binary,
@@ -37,13 +38,21 @@ const DESERIALIZE_OPTIONS: BSON.DeserializeOptions = {
   validation: { utf8: true },
 };
 
-/** Decodes one BSON document, keeping every BSON type (see the module comment). */
-export function decodeDocument(bytes: Uint8Array): Document {
-  return BSON.deserialize(bytes, DESERIALIZE_OPTIONS) as Document;
+/**
+ * Decodes one BSON document, keeping every BSON type (see the module comment) and its field order
+ * (see key-order.ts). `digitKeys: false` says the caller's own walk of the bytes (the wire
+ * validator) saw no document field name starting with a digit, which spares a scan here.
+ */
+export function decodeDocument(bytes: Uint8Array, digitKeys?: boolean): Document {
+  const doc = BSON.deserialize(bytes, DESERIALIZE_OPTIONS) as Document;
+  if (digitKeys ?? mayHaveIndexKeys(bytes)) restoreKeyOrder(bytes, doc);
+  return doc;
 }
 
+const SERIALIZE_OPTIONS: BSON.SerializeOptions = { checkKeys: false, ignoreUndefined: false };
+
 export function encodeDocument(doc: Document): Buffer {
-  return BSON.serialize(doc, { checkKeys: false, ignoreUndefined: false }) as Buffer;
+  return withBsonOrder(doc, (root) => BSON.serialize(root as BSON.Document, SERIALIZE_OPTIONS) as Buffer);
 }
 
 export function documentSize(doc: Document): number {
