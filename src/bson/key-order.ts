@@ -146,6 +146,20 @@ function readInt32(b: Uint8Array, at: number): number {
 
 const decoder = new TextDecoder('utf-8');
 
+/** A field name from its bytes; short ASCII names (nearly all) skip the UTF-8 decoder's call cost. */
+function fieldName(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= 24) {
+    let s = '';
+    for (let i = start; i < end; i++) {
+      const c = bytes[i]!;
+      if (c >= 0x80) return decoder.decode(bytes.subarray(start, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return decoder.decode(bytes.subarray(start, end));
+}
+
 /**
  * Walks the BSON bytes of `value` (the document or array decoded from `bytes[at]`) beside it and
  * records the field order of every embedded document with an index key. The bytes are already
@@ -164,7 +178,7 @@ function restoreAt(bytes: Uint8Array, at: number, value: Document | BsonValue[],
     while (bytes[nul] !== 0) nul++;
     let child: BsonValue;
     if (keys !== undefined) {
-      const name = decoder.decode(bytes.subarray(nameStart, nul));
+      const name = fieldName(bytes, nameStart, nul);
       keys.push(name);
       if (!reordered && isArrayIndexKey(name)) reordered = true;
       child = (value as Document)[name];

@@ -101,6 +101,26 @@ describe('field order with integer-like keys', () => {
     assert.deepEqual(fieldNames(whole!), ['_id', 'b', '1', 'a', 'arr', 'z', 'w']);
   });
 
+  it('aggregation expressions read documents in order: $objectToArray, $mergeObjects', async () => {
+    await insert('c9', [sample(1)]);
+    const [doc] = await db.collection('c9').aggregate([{ $project: { _id: 0, kv: { $objectToArray: '$a' } } }]).toArray();
+    assert.deepEqual(doc!.kv.map((e: { k: string }) => e.k), ['2', 'y', '0']);
+    const [merged] = (await db.collection('c9').aggregate([{ $replaceWith: { $mergeObjects: ['$$ROOT', { '9': 1, q: 2 }] } }], { raw: true }).toArray()) as unknown as Buffer[];
+    assert.deepEqual(fieldNames(merged!), ['_id', 'b', '1', 'a', 'arr', 'z', '9', 'q']);
+  });
+
+  it('equality on an embedded document compares fields in BSON order, as mongod', async () => {
+    await insert('c10', [sample(1)]);
+    const c = db.collection<Any>('c10');
+    const same = ordered([['2', 'x'], ['y', 1], ['0', 'z']]);
+    const other = ordered([['0', 'z'], ['2', 'x'], ['y', 1]]);
+    assert.equal((await db.command({ count: 'c10', query: { a: same } } as Document)).n, 1);
+    assert.equal((await db.command({ count: 'c10', query: { a: other } } as Document)).n, 0);
+    await c.createIndex({ a: 1 });
+    assert.equal((await db.command({ count: 'c10', query: { a: same } } as Document)).n, 1);
+    assert.equal((await db.command({ count: 'c10', query: { a: other } } as Document)).n, 0);
+  });
+
   it('getMore batches keep the order', async () => {
     await insert('c6', [1, 2, 3, 4, 5].map(sample));
     const docs = await findRaw('c6', {}, { batchSize: 2, sort: { _id: 1 } });
