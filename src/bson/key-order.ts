@@ -128,11 +128,6 @@ export function noteFieldAdded(doc: Document, name: string): void {
   }
 }
 
-/** Gives `to` (a copy of `from`, possibly with fields added or removed since) `from`'s BSON order. */
-export function copyKeyOrder(from: Document, to: Document): void {
-  if ((from as Ordered)[KEY_ORDER] !== undefined) setKeyOrder(to, orderedKeys(from).slice());
-}
-
 /** A plain document (not a DBRef or other class instance) whose own keys we may tag. */
 function isPlainDocument(v: BsonValue): v is Document {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
