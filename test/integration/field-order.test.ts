@@ -99,6 +99,11 @@ describe('field order with integer-like keys', () => {
     assert.deepEqual(fieldNames(raw!, ['a']), ['2', 'y', '0']);
     const [whole] = (await db.collection('c5').aggregate([{ $sort: { _id: 1 } }, { $set: { w: 1 } }], { raw: true }).toArray()) as unknown as Buffer[];
     assert.deepEqual(fieldNames(whole!), ['_id', 'b', '1', 'a', 'arr', 'z', 'w']);
+    // Computed fields and object expressions come out in the order the stage names them.
+    const stage = { $project: ordered([['_id', 0], ['q', '$b'], ['7', '$z'], ['o', ordered([['k', '$z'], ['3', '$b']])]]) };
+    const [computed] = (await db.collection('c5').aggregate([stage], { raw: true }).toArray()) as unknown as Buffer[];
+    assert.deepEqual(fieldNames(computed!), ['q', '7', 'o']);
+    assert.deepEqual(fieldNames(computed!, ['o']), ['k', '3']);
   });
 
   it('aggregation expressions read documents in order: $objectToArray, $mergeObjects', async () => {

@@ -76,7 +76,7 @@ function insertPath(b: Builder, root: ProjectionNode, path: string[], leaf: Leaf
 }
 
 function parseInto(b: Builder, node: ProjectionNode, spec: Document, prefix: string): void {
-  for (const key of Object.keys(spec)) {
+  for (const key of orderedKeys(spec)) {
     const v = spec[key];
     const path = parseFieldPath(key);
     const full = `${prefix}${key}`;
