@@ -6,6 +6,7 @@
  */
 import type * as BSON from 'bson';
 import { decimalToNumber, isDocument, typeNameOf, type BsonTypeName, type BsonValue } from './values.js';
+import { orderedKeys } from './key-order.js';
 
 /** canonicalizeBSONType: types in the same bracket compare by value. */
 export function canonicalTypeOrder(t: BsonTypeName): number {
@@ -114,8 +115,8 @@ function compareBytes(a: Uint8Array, b: Uint8Array): -1 | 0 | 1 {
 }
 
 function compareDocuments(a: Record<string, BsonValue>, b: Record<string, BsonValue>): -1 | 0 | 1 {
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
+  const ka = orderedKeys(a);
+  const kb = orderedKeys(b);
   const n = Math.min(ka.length, kb.length);
   for (let i = 0; i < n; i++) {
     const va = a[ka[i]!];

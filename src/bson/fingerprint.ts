@@ -5,6 +5,7 @@
  */
 import { regexParts } from './compare.js';
 import { isDocument, toJsNumber, typeNameOf, type BsonValue } from './values.js';
+import { orderedKeys } from './key-order.js';
 
 export function valueFingerprint(v: BsonValue): string {
   const t = typeNameOf(v);
@@ -37,7 +38,7 @@ export function valueFingerprint(v: BsonValue): string {
       return `[${(v as BsonValue[]).map(valueFingerprint).join(',')}]`;
     case 'object': {
       const doc = isDocument(v) ? v : {};
-      return `{${Object.keys(doc).map((k) => `${JSON.stringify(k)}:${valueFingerprint(doc[k])}`).join(',')}}`;
+      return `{${orderedKeys(doc).map((k) => `${JSON.stringify(k)}:${valueFingerprint(doc[k])}`).join(',')}}`;
     }
     case 'regex': {
       const [p, f] = regexParts(v);

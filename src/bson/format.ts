@@ -4,6 +4,7 @@
  */
 import { isDocument, typeNameOf, type BsonValue } from './values.js';
 import { regexParts } from './compare.js';
+import { orderedKeys } from './key-order.js';
 
 export function formatValue(v: BsonValue): string {
   switch (typeNameOf(v)) {
@@ -51,7 +52,7 @@ export function formatValue(v: BsonValue): string {
 }
 
 export function formatDocument(doc: Record<string, BsonValue>): string {
-  const keys = Object.keys(doc);
+  const keys = orderedKeys(doc);
   if (keys.length === 0) return '{}';
   return `{ ${keys.map((k) => `${k}: ${formatValue(doc[k])}`).join(', ')} }`;
 }

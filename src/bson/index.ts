@@ -2,3 +2,4 @@ export * from './values.js';
 export * from './compare.js';
 export * from './format.js';
 export * from './fingerprint.js';
+export { hasKeyOrder, isArrayIndexKey, noteFieldAdded, orderedKeys, setKeyOrder } from './key-order.js';

@@ -5,6 +5,7 @@
  * double — use the wrappers whenever the type matters for a stored value.
  */
 import * as BSON from 'bson';
+import { mayHaveIndexKeys, restoreKeyOrder, withBsonOrder } from './key-order.js';
 
 export {
   Binary,
@@ -37,17 +38,117 @@ const DESERIALIZE_OPTIONS: BSON.DeserializeOptions = {
   validation: { utf8: true },
 };
 
-/** Decodes one BSON document, keeping every BSON type (see the module comment). */
-export function decodeDocument(bytes: Uint8Array): Document {
-  return BSON.deserialize(bytes, DESERIALIZE_OPTIONS) as Document;
+/**
+ * Decodes one BSON document, keeping every BSON type (see the module comment) and its field order
+ * (see key-order.ts). `digitKeys: false` says the caller's own walk of the bytes (the wire
+ * validator) saw no document field name starting with a digit, which spares a scan here.
+ */
+export function decodeDocument(bytes: Uint8Array, digitKeys?: boolean): Document {
+  const doc = BSON.deserialize(bytes, DESERIALIZE_OPTIONS) as Document;
+  if (digitKeys ?? mayHaveIndexKeys(bytes)) restoreKeyOrder(bytes, doc);
+  return doc;
 }
+
+const SERIALIZE_OPTIONS: BSON.SerializeOptions = { checkKeys: false, ignoreUndefined: false };
 
 export function encodeDocument(doc: Document): Buffer {
-  return BSON.serialize(doc, { checkKeys: false, ignoreUndefined: false }) as Buffer;
+  return withBsonOrder(doc, (root) => BSON.serialize(root as BSON.Document, SERIALIZE_OPTIONS) as Buffer);
 }
 
+/**
+ * The length of `doc` encoded as BSON, without encoding it. Not the `bson` package's
+ * calculateObjectSize: that one sizes an Int32 or a BSONSymbol object (as `promoteValues: false`
+ * decodes them) as if it were an embedded document, overstating every document holding an int32.
+ */
 export function documentSize(doc: Document): number {
-  return BSON.calculateObjectSize(doc, { ignoreUndefined: false });
+  return containerSize(doc, false);
+}
+
+function utf8Length(s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
+  return n;
+}
+
+function indexKeyLength(i: number): number {
+  return i < 10 ? 1 : i < 100 ? 2 : i < 1000 ? 3 : String(i).length;
+}
+
+function containerSize(o: Document | BsonValue[], isArray: boolean): number {
+  let n = 5;
+  if (isArray) {
+    const a = o as BsonValue[];
+    for (let i = 0; i < a.length; i++) n += elementSize(indexKeyLength(i), a[i]);
+  } else {
+    for (const k of Object.keys(o)) n += elementSize(utf8Length(k), (o as Document)[k]);
+  }
+  return n;
+}
+
+/** One element: type byte, name and NUL, value; 0 when the encoder writes nothing (a function). */
+function elementSize(nameLength: number, v: BsonValue): number {
+  const head = 2 + nameLength;
+  switch (typeof v) {
+    case 'string':
+      return head + 5 + utf8Length(v);
+    case 'number':
+      return head + (Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 ? 4 : 8);
+    case 'bigint':
+      return head + 8;
+    case 'boolean':
+      return head + 1;
+    case 'undefined':
+      return head; // written as null (ignoreUndefined: false)
+    case 'function':
+    case 'symbol':
+      return 0; // the encoder skips these
+
+    default:
+      break;
+  }
+  if (v === null) return head;
+  switch ((v as { _bsontype?: string })._bsontype) {
+    case undefined:
+      break;
+    case 'ObjectId':
+      return head + 12;
+    case 'Int32':
+      return head + 4;
+    case 'Double':
+    case 'Long':
+    case 'Timestamp':
+      return head + 8;
+    case 'Decimal128':
+      return head + 16;
+    case 'MinKey':
+    case 'MaxKey':
+      return head;
+    case 'Binary': {
+      const b = v as BSON.Binary;
+      return head + 5 + b.position + (b.sub_type === BSON.Binary.SUBTYPE_BYTE_ARRAY ? 4 : 0);
+    }
+    case 'BSONRegExp':
+      return head + utf8Length((v as BSON.BSONRegExp).pattern) + 1 + utf8Length((v as BSON.BSONRegExp).options) + 1;
+    case 'BSONSymbol':
+      return head + 5 + utf8Length(String((v as BSON.BSONSymbol).value));
+    case 'Code': {
+      const c = v as BSON.Code;
+      const code = 5 + utf8Length(c.code);
+      return c.scope != null && Object.keys(c.scope).length > 0 ? head + 4 + code + containerSize(c.scope, false) : head + code;
+    }
+    case 'DBRef': {
+      const r = v as BSON.DBRef;
+      const fields: Document = { $ref: r.collection, $id: r.oid, ...(r.db != null ? { $db: r.db } : {}), ...r.fields };
+      return head + containerSize(fields, false);
+    }
+    default:
+      return head + containerSize(v as Document, false);
+  }
+  if (Array.isArray(v)) return head + containerSize(v, true);
+  if (v instanceof Date) return head + 8;
+  if (ArrayBuffer.isView(v)) return head + 5 + v.byteLength;
+  if (v instanceof RegExp) return head + utf8Length(v.source) + 1 + (v.global ? 1 : 0) + (v.ignoreCase ? 1 : 0) + (v.multiline ? 1 : 0) + 1;
+  return head + containerSize(v as Document, false);
 }
 
 /** The names of BSON types as `$type` and the aggregation `$type` expression spell them. */

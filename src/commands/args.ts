@@ -4,7 +4,7 @@
  * (TypeMismatch) and `BSON field 'find.foo' is an unknown field.` (IDLUnknownField).
  */
 import { fail } from '../base/index.js';
-import { isDocument, toJsNumber, typeNameOf, type BsonValue, type Document } from '../bson/index.js';
+import { isDocument, orderedKeys, toJsNumber, typeNameOf, type BsonValue, type Document } from '../bson/index.js';
 import { isGenericArgument } from './generic.js';
 
 const NUMBER_TYPES = ['long', 'int', 'decimal', 'double'];
@@ -94,7 +94,7 @@ export class CommandArgs {
 
   /** Rejects fields that are neither the command's own nor generic arguments, as IDL strict commands do. */
   rejectUnknown(known: readonly string[]): void {
-    const first = Object.keys(this.body)[0];
+    const first = orderedKeys(this.body)[0];
     for (const k of Object.keys(this.body)) {
       if (k === first || known.includes(k) || isGenericArgument(k)) continue;
       fail('IDLUnknownField', `BSON field '${this.commandName}.${k}' is an unknown field.`);
@@ -104,7 +104,7 @@ export class CommandArgs {
 
 /** The collection name a command names in its first field, validated like mongod's namespace checks. */
 export function collectionNameArg(commandName: string, body: Document): string {
-  const v = body[commandName] ?? body[Object.keys(body)[0]!];
+  const v = body[commandName] ?? body[orderedKeys(body)[0]!];
   if (typeof v !== 'string') {
     fail('InvalidNamespace', `collection name has invalid type ${typeNameOf(v)}`);
   }

@@ -5,7 +5,7 @@
  * turn the result or the error into mongod's reply (error labels, operationTime, $clusterTime).
  */
 import { DossierError, ErrorCodes, fail } from '../base/index.js';
-import { Binary, Double, Long, toJsNumber, typeNameOf, type Document } from '../bson/index.js';
+import { Binary, Double, Long, orderedKeys, toJsNumber, typeNameOf, type Document } from '../bson/index.js';
 import { errorLabelsFor, type Session } from '../sessions/index.js';
 import { timestampOf, tsKeyOf } from '../time/index.js';
 import { lookupCommand } from './registry.js';
@@ -43,7 +43,7 @@ function clusterTimeFields(instance: Instance): Document {
 }
 
 function commandName(body: Document): string {
-  const first = Object.keys(body)[0];
+  const first = orderedKeys(body)[0];
   if (first === undefined) fail('CommandNotFound', 'no such command: \'\'');
   return first;
 }

@@ -5,7 +5,7 @@
  */
 import { DossierError, ErrorCodes, fail } from '../base/index.js';
 import { BSON_OBJECT_SIZE_MAX_BYTES } from '../base/limits.js';
-import { documentSize, isDocument, ObjectId, toJsNumber, typeNameOf, type BsonValue, type Document, type Timestamp } from '../bson/index.js';
+import { documentSize, hasKeyOrder, isDocument, ObjectId, orderedKeys, setKeyOrder, toJsNumber, typeNameOf, type BsonValue, type Document, type Timestamp } from '../bson/index.js';
 import type { Collection, RecordId, StorageTxn } from '../storage/index.js';
 import { timestampOf } from '../time/index.js';
 import { applyUpdate, buildUpsertSeed, parseUpdate, validateStorable, type ParsedUpdate } from '../query/update/index.js';
@@ -21,10 +21,13 @@ import type { Instance } from './instance.js';
 export function prepareForInsert(instance: Instance, doc: Document): Document {
   const out: Document = {};
   out._id = doc._id === undefined ? new ObjectId() : doc._id;
-  for (const [k, v] of Object.entries(doc)) {
+  const keys = orderedKeys(doc);
+  for (const k of keys) {
     if (k === '_id') continue;
+    const v = doc[k];
     out[k] = typeNameOf(v) === 'timestamp' && (v as Timestamp).high === 0 && (v as Timestamp).low === 0 ? timestampOf(instance.hlc.tick()) : v;
   }
+  if (hasKeyOrder(doc)) setKeyOrder(out, ['_id', ...keys.filter((k) => k !== '_id')]);
   return out;
 }
 

@@ -231,8 +231,11 @@ function complementIntervals(list: readonly Interval[]): Interval[] {
   return out.filter((iv) => !isEmptyInterval(iv));
 }
 
-/** Intervals one predicate allows for the key at its path; undefined when it constrains nothing. */
-function predicateIntervals(node: FilterNode): Interval[] | undefined {
+/**
+ * Intervals one predicate allows for the key at its path; undefined when it constrains nothing.
+ * `multikey`: some document holds an array on the path (or a prefix of it).
+ */
+function predicateIntervals(node: FilterNode, multikey: boolean): Interval[] | undefined {
   switch (node.kind) {
     case 'comparison':
       return comparisonIntervals(node.op, node.value);
@@ -243,20 +246,28 @@ function predicateIntervals(node: FilterNode): Interval[] | undefined {
       return regexIntervals(node.pattern, node.flags);
     case 'not': {
       // $ne and $nin: a document whose key equals an excluded value cannot match.
+      // Except null through arrays: {a: [1]} or {a: []} has the key null for 'a.b' yet matches
+      // {'a.b': {$ne: null}} (mongod 8.0), so on a multikey path excluding null narrows nothing;
+      // mongod does not use such an index for it either (jstests sparse_index_supports_ne_null.js).
       const c = node.child;
       if (c.kind === 'comparison' && c.op === '$eq') {
         const t = typeNameOf(c.value);
         if (t === 'array' || t === 'regex') return undefined;
+        if (multikey && t === 'null') return undefined;
         return complementIntervals([point(c.value)]);
       }
-      if (c.kind === 'in' && !c.hasArray && c.regexes.length === 0) return complementIntervals(unionIntervals(c.values.map(point)));
+      if (c.kind === 'in' && !c.hasArray && c.regexes.length === 0) {
+        if (multikey && c.hasNull) return undefined;
+        return complementIntervals(unionIntervals(c.values.map(point)));
+      }
       return undefined;
     }
     case 'elemMatchValue': {
-      // All operands constrain the same element, so they intersect even on a multikey path.
+      // All operands constrain the same element, so they intersect even on a multikey path,
+      // and an element that is not null never has the key null.
       let acc: Interval[] | undefined;
       for (const child of node.children) {
-        const iv = predicateIntervals(child);
+        const iv = predicateIntervals(child, false);
         if (iv !== undefined) acc = acc === undefined ? iv : intersectIntervals(acc, iv);
       }
       return acc;
@@ -312,7 +323,7 @@ function fieldIntervals(conjuncts: readonly FilterNode[], path: string, multikey
   let acc: Interval[] | undefined;
   let accIsPoints = false;
   for (const p of preds) {
-    const iv = predicateIntervals(p);
+    const iv = predicateIntervals(p, multikey);
     if (iv === undefined) continue;
     if (acc === undefined) {
       acc = iv;

@@ -7,7 +7,8 @@ import { fail } from '../base/index.js';
 import { compareValues, isDocument, MaxKey, MinKey, typeNameOf, type BsonValue, type Document } from '../bson/index.js';
 import type { Collection, IndexState, KeyInterval } from '../storage/index.js';
 import { indexBounds, intervalToString } from './bounds.js';
-import type { FilterNode } from './filter/index.js';
+import { parseFilter, type FilterNode } from './filter/index.js';
+import { filterImplies } from './partial.js';
 import type { SortSpec } from './sort.js';
 
 export type Plan =
@@ -77,6 +78,24 @@ function sparseUsable(index: IndexState, bounds: KeyInterval[][]): boolean {
   return !bounds[0]!.some((iv) => compareValues(iv.low, null) <= 0 && compareValues(iv.high, null) >= 0);
 }
 
+const partialFilters = new WeakMap<IndexState, FilterNode>();
+
+/**
+ * A partial index lacks the documents outside its filter, so it may answer only a query that
+ * implies that filter (mongod's isSubsetOf rule); a hint still forces it, as in mongod, whose
+ * answer may then be incomplete (SERVER-26413).
+ */
+function partialUsable(index: IndexState, filter: FilterNode): boolean {
+  const pfe = index.spec.partialFilterExpression;
+  if (pfe === undefined) return true;
+  let parsed = partialFilters.get(index);
+  if (parsed === undefined) {
+    parsed = parseFilter(pfe);
+    partialFilters.set(index, parsed);
+  }
+  return filterImplies(filter, parsed);
+}
+
 function findHintedIndex(coll: Collection, hint: { indexName: string } | { keyPattern: Document }): IndexState {
   for (const index of coll.indexes.values()) {
     // A hidden index cannot be hinted, as in mongod.
@@ -102,7 +121,7 @@ export function planQuery(coll: Collection | undefined, filter: FilterNode, filt
 
   let best: { score: number; planned: PlannedQuery } | undefined;
   for (const index of coll.indexes.values()) {
-    if (index.spec.hidden === true || index.partialFilter) continue;
+    if (index.spec.hidden === true || !partialUsable(index, filter)) continue;
     const bounds = boundsOf(index, filter);
     const dir = sortDirectionFrom(index, sort, bounds);
     if (!bounds && dir === 0) continue;

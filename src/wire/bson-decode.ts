@@ -15,9 +15,10 @@ export const DEFAULT_REQUEST_BSON_LIMITS: BsonValidationLimits = {
  * old-style binary) becomes InvalidBSON, so callers only ever see DossierError.
  */
 export function readDocument(bytes: Buffer, offset: number, end: number, limits: BsonValidationLimits): { document: Document; length: number } {
-  const length = validateBsonAt(bytes, offset, end, limits);
+  const notes = { digitKeys: false };
+  const length = validateBsonAt(bytes, offset, end, limits, notes);
   try {
-    return { document: decodeDocument(bytes.subarray(offset, offset + length)), length };
+    return { document: decodeDocument(bytes.subarray(offset, offset + length), notes.digitKeys), length };
   } catch (e) {
     if (e instanceof DossierError) throw e;
     const detail = e instanceof BSONError || e instanceof Error ? e.message : String(e);

@@ -62,6 +62,15 @@ function context(bytes: Uint8Array | undefined, fieldStart: number, end: number)
 
 const PAST_END = 'BSON element value extends past the end of the buffer';
 
+/** What the walk noticed besides defects. */
+export interface BsonScanNotes {
+  /**
+   * Some embedded document (not array) has a field name starting with a digit, which JavaScript
+   * may list out of BSON order once decoded: the decoder then restores the order.
+   */
+  digitKeys: boolean;
+}
+
 /**
  * Validates the BSON document that starts at `bytes[offset]` and must fit in `bytes[offset, end)`
  * (the document may be shorter than that range, as in mongod's validateBSON(ptr, maxLength)).
@@ -70,7 +79,7 @@ const PAST_END = 'BSON element value extends past the end of the buffer';
  * One flat loop with no closures: this runs over every byte of every request, so it is written
  * for speed (its cost is of the order of the decoder's).
  */
-export function validateBsonAt(bytes: Uint8Array, offset: number, end: number, limits: BsonValidationLimits): number {
+export function validateBsonAt(bytes: Uint8Array, offset: number, end: number, limits: BsonValidationLimits, notes?: BsonScanNotes): number {
   const available = end - offset;
   if (available < 5) invalid('BSON buffer has to be at least 5 bytes');
   const length = readInt32(bytes, offset);
@@ -90,6 +99,9 @@ export function validateBsonAt(bytes: Uint8Array, offset: number, end: number, l
   // its code-with-scope value ends.
   const frameEnds: number[] = [docEnd];
   const isScope: boolean[] = [false];
+  const isArray: boolean[] = [false];
+  let inArray = false;
+  let digitKeys = false;
   let depth = 0;
   let frameEnd = docEnd;
   let fieldStart = -1;
@@ -105,13 +117,18 @@ export function validateBsonAt(bytes: Uint8Array, offset: number, end: number, l
         depth--;
         if (pos !== frameEnds[depth]) invalid('Incorrect BSON length in CodeWScope', bytes, fieldStart, docEnd);
       }
-      if (depth === 0) return length;
+      if (depth === 0) {
+        if (notes) notes.digitKeys = digitKeys;
+        return length;
+      }
       depth--;
       frameEnd = frameEnds[depth]!;
+      inArray = isArray[depth]!;
       continue;
     }
     // Field name: a cstring ending inside the frame, leaving room for a value.
     fieldStart = pos + 1;
+    if (!inArray && bytes[fieldStart]! - 0x30 >>> 0 < 10) digitKeys = true;
     let nul = fieldStart;
     while (nul < frameEnd && bytes[nul] !== 0) nul++;
     pos = nul + 1;
@@ -150,6 +167,7 @@ export function validateBsonAt(bytes: Uint8Array, offset: number, end: number, l
         depth++;
         frameEnds[depth] = frameEnd = pos + len;
         isScope[depth] = false;
+        isArray[depth] = inArray = type === TYPE_ARRAY;
         pos += 4;
         if (type !== TYPE_CODE_W_SCOPE) break;
         // int32 total length (just read), string code, then the scope document in a second frame.
@@ -166,6 +184,7 @@ export function validateBsonAt(bytes: Uint8Array, offset: number, end: number, l
         depth++;
         frameEnds[depth] = frameEnd = pos + scopeLen;
         isScope[depth] = true;
+        isArray[depth] = inArray = false;
         pos += 4;
         break;
       }

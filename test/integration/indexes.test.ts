@@ -255,6 +255,81 @@ describe('indexes and the planner', () => {
       assert.equal(stats.nindexes, 2);
     });
 
+    // mongod's rule (jstests/core/index/index_partial_read_ops.js): a partial index answers a
+    // query only when the query's filter implies the index's partialFilterExpression.
+    it('the planner uses a partial index when the filter implies its expression, never otherwise', async () => {
+      const c = freshDb().collection<Any>('pimp');
+      await c.createIndex({ x: 1 }, { partialFilterExpression: { a: { $lte: 1.5 } } });
+      await c.insertMany([{ _id: 1, x: 5, a: 2 }, { _id: 2, x: 6, a: 1 }, { _id: 3, x: 6 }, { _id: 4, x: 6, a: 'str' }]);
+      const planOf = async (filter: Document): Promise<{ stage: string; ids: unknown[]; name?: string }> => {
+        const explain = await c.find(filter).explain('executionStats');
+        const ix = ixscanOf(explain.queryPlanner.winningPlan);
+        const ids = (await c.find(filter).sort({ _id: 1 }).toArray()).map((d) => d._id);
+        return { stage: ix ? 'IXSCAN' : explain.queryPlanner.winningPlan.stage, ids, ...(ix ? { name: ix.indexName } : {}) };
+      };
+      const implied: Array<[Document, number[]]> = [
+        [{ x: 6, a: 1 }, [2]], [{ x: { $gt: 1 }, a: 1 }, [2]], [{ x: 6, a: { $lte: 1 } }, [2]], [{ x: 6, a: { $lt: 1.5 } }, [2]],
+        [{ x: 6, a: { $in: [0, 1] } }, [2]], [{ x: 6, a: { $eq: 1.5 } }, []], [{ x: 6, $and: [{ a: { $gte: 0 } }, { a: { $lt: 1 } }] }, []],
+        [{ x: 6, $or: [{ a: 1 }, { a: 0 }] }, [2]],
+      ];
+      for (const [filter, ids] of implied) {
+        const p = await planOf(filter);
+        assert.equal(p.stage, 'IXSCAN', JSON.stringify(filter));
+        assert.equal(p.name, 'x_1');
+        assert.deepEqual(p.ids, ids, JSON.stringify(filter));
+      }
+      const explain = await c.find({ x: 6, a: 1 }).explain();
+      assert.equal(ixscanOf(explain.queryPlanner.winningPlan)!.isPartial, true);
+      // Filters that do not imply a <= 1.5: a wider range, no predicate on a, a string, $ne, $or with a branch outside.
+      for (const filter of [{ x: 6, a: { $lt: 1.6 } }, { x: 6 }, { x: 6, a: 'str' }, { x: 6, a: { $ne: 2 } }, { x: 6, a: { $gte: 1 } }, { x: 6, $or: [{ a: 1 }, { a: 2 }] }, { x: 6, a: { $lte: null } }]) {
+        const p = await planOf(filter);
+        assert.equal(p.stage, 'COLLSCAN', JSON.stringify(filter));
+      }
+      assert.deepEqual((await planOf({ x: 6 })).ids, [2, 3, 4]);
+      assert.deepEqual((await planOf({ x: 6, a: 'str' })).ids, [4]);
+      // An aggregation's leading $match plans the same way.
+      const aggPlan = async (match: Document): Promise<Document | undefined> => {
+        const e = await c.aggregate([{ $match: match }]).explain();
+        return ixscanOf((e.queryPlanner ?? e.stages?.[0]?.$cursor?.queryPlanner).winningPlan);
+      };
+      assert.equal((await aggPlan({ x: { $gt: 1 }, a: 1 }))?.indexName, 'x_1');
+      assert.equal(await aggPlan({ x: { $gt: 1 }, a: 2 }), undefined);
+    });
+
+    it('partial index expressions: $exists, $type, $gt ranges, equality, $and of them', async () => {
+      const c = freshDb().collection<Any>('pkinds');
+      await c.createIndex({ x: 1 }, { name: 'ex', partialFilterExpression: { a: { $exists: true } } });
+      await c.createIndex({ y: 1 }, { name: 'ty', partialFilterExpression: { t: { $type: 'string' } } });
+      await c.createIndex({ z: 1 }, { name: 'and', partialFilterExpression: { n: { $gt: 10 }, s: 'on' } });
+      await c.insertMany([
+        { _id: 1, x: 1, y: 1, z: 1, a: 1, t: 's', n: 20, s: 'on' },
+        { _id: 2, x: 1, y: 1, z: 1, t: 5, n: 5, s: 'on' },
+        { _id: 3, x: 1, y: 1, z: 1, a: null, n: 20 },
+      ]);
+      const indexFor = async (filter: Document): Promise<string | undefined> => ixscanOf((await c.find(filter).explain()).queryPlanner.winningPlan)?.indexName;
+      assert.equal(await indexFor({ x: 1, a: 1 }), 'ex');
+      assert.equal(await indexFor({ x: 1, a: { $gt: 0 } }), 'ex');
+      assert.equal(await indexFor({ x: 1, a: { $exists: true } }), 'ex');
+      assert.equal(await indexFor({ x: 1, a: { $type: 'int' } }), 'ex');
+      assert.equal(await indexFor({ x: 1, a: null }), undefined);
+      assert.equal(await indexFor({ x: 1, a: { $in: [1, null] } }), undefined);
+      assert.equal(await indexFor({ x: 1 }), undefined);
+      assert.equal(await indexFor({ y: 1, t: 's' }), 'ty');
+      assert.equal(await indexFor({ y: 1, t: { $type: 'string' } }), 'ty');
+      assert.equal(await indexFor({ y: 1, t: { $type: ['string', 'int'] } }), undefined);
+      assert.equal(await indexFor({ y: 1, t: 5 }), undefined);
+      assert.equal(await indexFor({ z: 1, n: { $gt: 11 }, s: 'on' }), 'and');
+      assert.equal(await indexFor({ z: 1, n: { $gte: 10 }, s: 'on' }), undefined);
+      assert.equal(await indexFor({ z: 1, n: 20 }), undefined);
+      assert.deepEqual((await c.find({ z: 1, n: { $gt: 11 }, s: 'on' }).toArray()).map((d) => d._id), [1]);
+      assert.deepEqual((await c.find({ x: 1, a: null }).sort({ _id: 1 }).toArray()).map((d) => d._id), [2, 3]);
+      // A sort on the key uses the partial index only under the same rule.
+      const sorted = await c.find({ a: { $gt: 0 } }).sort({ x: 1 }).explain();
+      assert.equal(ixscanOf(sorted.queryPlanner.winningPlan)?.indexName, 'ex');
+      const unsorted = await c.find({}).sort({ x: 1 }).explain();
+      assert.equal(ixscanOf(unsorted.queryPlanner.winningPlan), undefined);
+    });
+
     it('a partial unique index allows duplicates outside its filter', async () => {
       const c = freshDb().collection<Any>('pu');
       await c.createIndex({ email: 1 }, { unique: true, partialFilterExpression: { active: true } });

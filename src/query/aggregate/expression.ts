@@ -9,7 +9,7 @@
  * its slot, evaluates its body and is done; no scopes are built at run time.
  */
 import { DossierError, failLocation, fail } from '../../base/index.js';
-import { isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { isDocument, orderedKeys, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { setField } from './values.js';
 
 /** The slots of one evaluation: ROOT, CURRENT, NOW, CLUSTER_TIME, then user variables. */
@@ -149,7 +149,7 @@ export function parseExpression(spec: BsonValue, scope: Scope): Expression {
     }));
   }
   if (isDocument(spec) && (spec as { _bsontype?: string })._bsontype === undefined) {
-    const keys = Object.keys(spec);
+    const keys = orderedKeys(spec);
     if (keys.length > 0 && keys[0]!.startsWith('$')) return parseOperatorExpression(spec, scope);
     return parseObjectExpression(spec, scope);
   }
@@ -170,7 +170,7 @@ export function parseOperatorExpression(spec: Document, scope: Scope): Expressio
 
 function parseObjectExpression(spec: Document, scope: Scope): Expression {
   const fields: Array<[string, Expression]> = [];
-  for (const key of Object.keys(spec)) {
+  for (const key of orderedKeys(spec)) {
     validateFieldName(key);
     fields.push([key, parseExpression(spec[key], scope)]);
   }

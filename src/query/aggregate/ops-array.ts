@@ -2,7 +2,7 @@
  * Array, object and set operators ($arrayElemAt ... $zip, $getField/$setField, $set*).
  */
 import { failLocation } from '../../base/index.js';
-import { compareValues, isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { compareValues, isDocument, orderedKeys, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { parseSort, compareForSort } from '../sort.js';
 import {
   checkArity, constantExpression, expression, foldConstant, namedArgs, parseExpression, parseOperands, registerOperator,
@@ -352,7 +352,7 @@ registerOperator('$mergeObjects', (args, scope) => {
       const v = o.evaluate(vars);
       if (isNullish(v)) continue;
       if (!isDocument(v)) failLocation(40400, `$mergeObjects requires object inputs, but input ${formatAny(v)} is of type ${typeNameOf(v)}`);
-      for (const k of Object.keys(v)) if (v[k] !== undefined) setField(out, k, v[k]);
+      for (const k of orderedKeys(v)) if (v[k] !== undefined) setField(out, k, v[k]);
     }
     return out;
   });
@@ -369,7 +369,7 @@ registerOperator('$objectToArray', (args, scope, name) => {
     const v = ops[0]!.evaluate(vars);
     if (isNullish(v)) return null;
     if (!isDocument(v)) failLocation(40390, `$objectToArray requires a document input, found: ${typeNameOf(v)}`);
-    return Object.keys(v).filter((k) => v[k] !== undefined).map((k) => ({ k, v: v[k] }));
+    return orderedKeys(v).filter((k) => v[k] !== undefined).map((k) => ({ k, v: v[k] }));
   });
 });
 
@@ -456,7 +456,7 @@ function setFieldOp(name: string, unset: boolean): void {
       const nv = value?.evaluate(vars);
       const out: Document = {};
       let placed = false;
-      for (const k of Object.keys(v)) {
+      for (const k of orderedKeys(v)) {
         if (k === field) {
           placed = true;
           if (nv !== undefined) setField(out, k, nv);

@@ -4,7 +4,7 @@
  * Paths through arrays apply to each document element, as mongod's projection executor does.
  */
 import { failLocation } from '../../base/index.js';
-import { isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { isDocument, orderedKeys, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { parseExpression, parseFieldPath, type Expression, type Scope, type Variables } from './expression.js';
 import { setField, toBool } from './values.js';
 
@@ -76,7 +76,7 @@ function insertPath(b: Builder, root: ProjectionNode, path: string[], leaf: Leaf
 }
 
 function parseInto(b: Builder, node: ProjectionNode, spec: Document, prefix: string): void {
-  for (const key of Object.keys(spec)) {
+  for (const key of orderedKeys(spec)) {
     const v = spec[key];
     const path = parseFieldPath(key);
     const full = `${prefix}${key}`;
@@ -152,7 +152,7 @@ export function applyProjection(p: ParsedProjection, doc: Document, vars: Variab
 
 function applyInclusion(node: ProjectionNode, doc: Document, vars: Variables, root = false): Document {
   const out: Document = {};
-  const keys = Object.keys(doc);
+  const keys = orderedKeys(doc).slice();
   // The top-level _id comes first in the output, whatever its place in the input.
   if (root && node.children.get('_id')?.kind === 'include' && keys.includes('_id')) keys.unshift(...keys.splice(keys.indexOf('_id'), 1));
   for (const key of keys) {
@@ -189,7 +189,7 @@ function inclusionArray(node: ProjectionNode, arr: BsonValue[], vars: Variables)
 
 function applyExclusion(node: ProjectionNode, doc: Document): Document {
   const out: Document = {};
-  for (const key of Object.keys(doc)) {
+  for (const key of orderedKeys(doc)) {
     const v = doc[key];
     if (v === undefined) continue;
     const child = node.children.get(key);
@@ -210,7 +210,7 @@ function exclusionArray(node: ProjectionNode, arr: BsonValue[]): BsonValue[] {
 
 function applyAddFields(node: ProjectionNode, doc: Document, vars: Variables): Document {
   const out: Document = {};
-  for (const key of Object.keys(doc)) if (doc[key] !== undefined) setField(out, key, doc[key]);
+  for (const key of orderedKeys(doc)) if (doc[key] !== undefined) setField(out, key, doc[key]);
   for (const [key, child] of node.children) {
     if (child.kind === 'computed') {
       const v = child.expr.evaluate(vars);

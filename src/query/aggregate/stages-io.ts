@@ -4,7 +4,7 @@
  * layer's): this module parses the stages and drives them.
  */
 import { DossierError, ErrorCodes, fail, failLocation } from '../../base/index.js';
-import { compareValues, isDocument, Long, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { compareValues, isDocument, Long, orderedKeys, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { formatValue } from '../filter/index.js';
 import { parseExpression, validateVariableName, NOW_SLOT, type Expression } from './expression.js';
 import {
@@ -13,6 +13,14 @@ import {
 import { runPipeline } from './runner.js';
 import { getNested } from './stages.js';
 import { setField } from './values.js';
+
+/** `doc` with `id` put first as its _id (field order kept, even for keys JavaScript would reorder). */
+function idFirst(id: BsonValue, doc: Document): Document {
+  const out: Document = {};
+  setField(out, '_id', id);
+  for (const k of orderedKeys(doc)) if (k !== '_id') setField(out, k, doc[k]);
+  return out;
+}
 
 function parseTarget(stage: string, v: BsonValue, db: string): { db: string; coll: string } {
   if (typeof v === 'string') return { db, coll: v };
@@ -169,11 +177,11 @@ registerStage({
             });
           }
           if (whenMatched === 'replace') {
-            next = d._id === undefined ? { _id: existing._id, ...d } : d;
+            next = d._id === undefined ? idFirst(existing._id, d) : d;
           } else if (whenMatched === 'merge') {
             next = {};
-            for (const k of Object.keys(existing)) setField(next, k, existing[k]);
-            for (const k of Object.keys(d)) if (d[k] !== undefined) setField(next, k, d[k]);
+            for (const k of orderedKeys(existing)) setField(next, k, existing[k]);
+            for (const k of orderedKeys(d)) if (d[k] !== undefined) setField(next, k, d[k]);
           } else {
             const childVars = rctx.baseVars.slice();
             childVars[newSlot] = d;
@@ -190,7 +198,7 @@ registerStage({
           if (next._id !== undefined && compareValues(next._id, existing._id) !== 0) {
             fail('ImmutableField', "$merge failed to update the matching document, did you attempt to modify the _id or the shard key? :: caused by :: Performing an update on the path '_id' would modify the immutable field '_id'");
           }
-          if (next._id === undefined) next = { _id: existing._id, ...next };
+          if (next._id === undefined) next = idFirst(existing._id, next);
           w.replace(existing, next);
         });
       },

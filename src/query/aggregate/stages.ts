@@ -5,7 +5,7 @@
  * $sort, $bucketAuto, $sample) do so while they consume, so the runner can yield mid-stage.
  */
 import { fail, failLocation } from '../../base/index.js';
-import { compareValues, isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { compareValues, isDocument, orderedKeys, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { formatValue, parseFilter, matches } from '../filter/index.js';
 import { compareForSort, parseSort, type SortSpec } from '../sort.js';
 import { parseAccumulator, approximateSize, type Accumulator, type AccumulatorState } from './accumulators.js';
@@ -459,7 +459,7 @@ export function withPath(doc: Document, parts: readonly string[], value: BsonVal
   const out: Document = {};
   const key = parts[i]!;
   let placed = false;
-  for (const k of Object.keys(doc)) {
+  for (const k of orderedKeys(doc)) {
     if (k !== key) {
       if (doc[k] !== undefined) setField(out, k, doc[k]);
       continue;
@@ -809,7 +809,7 @@ registerStage({
         failLocation(17053, `$redact's expression should not return anything aside from the variables $$KEEP, $$DESCEND, and $$PRUNE, but returned ${formatValue(r)}`);
       }
       const out: Document = {};
-      for (const k of Object.keys(value)) {
+      for (const k of orderedKeys(value)) {
         const v = value[k];
         if (isDocument(v)) {
           const sub = redact(v, vars);

@@ -5,7 +5,7 @@
  */
 import { failLocation } from '../../base/index.js';
 import {
-  Decimal128, Double, Int32, Long, isDocument, typeNameOf, type BsonTypeName, type BsonValue, type Document,
+  Decimal128, Double, Int32, Long, isDocument, orderedKeys, typeNameOf, type BsonTypeName, type BsonValue, type Document,
 } from '../../bson/index.js';
 import { decimalToString, fromSafeNum, parseDecimal, safeAdd, safeMul, toSafeNum, type Dec, type SafeNum } from '../update/numeric.js';
 import { setField } from '../update/paths.js';
@@ -236,7 +236,7 @@ export { setField };
 /** Copies a document's own fields (shallow). */
 export function shallowCopy(doc: Document): Document {
   const out: Document = {};
-  for (const k of Object.keys(doc)) setField(out, k, doc[k]);
+  for (const k of orderedKeys(doc)) setField(out, k, doc[k]);
   return out;
 }
 

@@ -5,7 +5,7 @@
  */
 import { failLocation, fail } from '../../base/index.js';
 import {
-  BSON_TYPE_NUMBERS, isDocument, toJsNumber, typeNameOf, type BsonValue, type Document,
+  BSON_TYPE_NUMBERS, isDocument, orderedKeys, toJsNumber, typeNameOf, type BsonValue, type Document,
 } from '../../bson/index.js';
 import { formatElement } from '../update/format.js';
 import { getField, hasField, setField } from '../update/paths.js';
@@ -339,7 +339,7 @@ function includeValue(st: ApplyState, node: PathNode, value: BsonValue): BsonVal
 function includeDocument(st: ApplyState, node: PathNode, doc: Document, isRoot = false): Document {
   const out: Document = {};
   const deferred: Array<[string, Leaf]> = [];
-  for (const key of Object.keys(doc)) {
+  for (const key of orderedKeys(doc)) {
     const child = node.children.get(key);
     if (!child) continue;
     const value = doc[key];
@@ -395,7 +395,7 @@ function excludeValue(node: PathNode, value: BsonValue): BsonValue {
 
 function excludeDocument(node: PathNode, doc: Document): Document {
   const out: Document = {};
-  for (const key of Object.keys(doc)) {
+  for (const key of orderedKeys(doc)) {
     const child = node.children.get(key);
     const value = doc[key];
     if (!child) {

@@ -6,7 +6,7 @@
  */
 import { fail } from '../../base/index.js';
 import {
-  compareValues, encodeDocument, isDocument, nestingDepth, typeNameOf, type BsonValue, type Document,
+  compareValues, encodeDocument, isDocument, nestingDepth, orderedKeys, typeNameOf, type BsonValue, type Document,
 } from '../../bson/index.js';
 import { BSON_DEPTH_MAX } from '../../base/index.js';
 import { formatElement, formatValue, idElementString } from './format.js';
@@ -53,7 +53,7 @@ export function applyUpdate(parsed: ParsedUpdate, doc: Document, ctx: ApplyConte
       const st: State = { ctx, root, idImmutable: !ctx.isUpsertInsert, modified: false, filters };
       applyObjectNode(st, parsed.root, { holder: undefined, key: '', value: root }, [], []);
       let out = root;
-      if (ctx.isUpsertInsert && hasField(out, '_id') && Object.keys(out)[0] !== '_id') out = idFirst(out);
+      if (ctx.isUpsertInsert && hasField(out, '_id') && orderedKeys(out)[0] !== '_id') out = idFirst(out);
       if (st.modified) validateUpdated(out);
       return { doc: out, modified: st.modified };
     }
@@ -63,7 +63,7 @@ export function applyUpdate(parsed: ParsedUpdate, doc: Document, ctx: ApplyConte
 function idFirst(doc: Document): Document {
   const out: Document = {};
   setField(out, '_id', doc['_id']);
-  for (const k of Object.keys(doc)) if (k !== '_id') setField(out, k, doc[k]);
+  for (const k of orderedKeys(doc)) if (k !== '_id') setField(out, k, doc[k]);
   return out;
 }
 
@@ -109,7 +109,7 @@ function applyReplacement(replacement: Document, doc: Document, ctx: ApplyContex
   const replacementHasId = hasField(replacement, '_id');
   // Without an _id of its own, the replacement keeps the document's.
   if (!replacementHasId && hasField(doc, '_id')) setField(out, '_id', doc['_id']);
-  for (const k of Object.keys(replacement)) {
+  for (const k of orderedKeys(replacement)) {
     let v = cloneContainers(replacement[k]);
     // mongod stamps top-level Timestamp(0, 0) values (other than _id) with the current time.
     if (k !== '_id' && isZeroTimestamp(v)) v = ctx.nowTimestamp();

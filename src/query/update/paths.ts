@@ -1,11 +1,12 @@
 /**
  * Field paths as the update system sees them (mongod's FieldRef and fieldchecker), plus the small
- * document-navigation helpers the update and projection code share. Documents are plain objects
- * whose key order is the BSON field order, so fields are always added with defineProperty-safe
- * writes ("__proto__" is a legal BSON field name).
+ * document-navigation helpers the update and projection code share. Documents are plain objects;
+ * their BSON field order is Object.keys order except for keys JavaScript lists first ("0", "12"),
+ * which bson/key-order.ts tracks, so fields are always added through `setField` (which also keeps
+ * defineProperty-safe writes: "__proto__" is a legal BSON field name) and read in `orderedKeys`.
  */
 import { fail } from '../../base/index.js';
-import { isDocument, type BsonValue, type Document } from '../../bson/index.js';
+import { isDocument, noteFieldAdded, orderedKeys, type BsonValue, type Document } from '../../bson/index.js';
 
 export function hasField(doc: Document, name: string): boolean {
   return Object.prototype.hasOwnProperty.call(doc, name);
@@ -17,7 +18,9 @@ export function getField(doc: Document, name: string): BsonValue {
 
 /** Sets (or appends) a field without ever touching the prototype chain. */
 export function setField(doc: Document, name: string, value: BsonValue): void {
-  if (name === '__proto__' || !hasField(doc, name)) {
+  const exists = hasField(doc, name);
+  if (!exists && !Array.isArray(doc)) noteFieldAdded(doc, name);
+  if (name === '__proto__' || !exists) {
     Object.defineProperty(doc, name, { value, writable: true, enumerable: true, configurable: true });
   } else {
     doc[name] = value;
@@ -29,7 +32,7 @@ export function cloneContainers(v: BsonValue): BsonValue {
   if (Array.isArray(v)) return v.map(cloneContainers);
   if (isDocument(v) && (v as { _bsontype?: string })._bsontype === undefined) {
     const out: Document = {};
-    for (const k of Object.keys(v)) setField(out, k, cloneContainers((v as Document)[k]));
+    for (const k of orderedKeys(v as Document)) setField(out, k, cloneContainers((v as Document)[k]));
     return out;
   }
   return v;

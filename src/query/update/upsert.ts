@@ -3,7 +3,7 @@
  * pathsupport::extractEqualityMatches + addEqualitiesToDoc), with _id first.
  */
 import { fail } from '../../base/index.js';
-import { isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { isDocument, orderedKeys, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { getField, hasField, parseArrayIndex, setField } from './paths.js';
 
 export interface UpsertSeedOptions {
@@ -93,10 +93,10 @@ export function buildUpsertSeed(filter: Document, options: UpsertSeedOptions = {
   }
   const doc: Document = {};
   for (const [path, value] of kept) setAtPath(doc, path, value);
-  if (hasField(doc, '_id') && Object.keys(doc)[0] !== '_id') {
+  if (hasField(doc, '_id') && orderedKeys(doc)[0] !== '_id') {
     const out: Document = {};
     setField(out, '_id', doc['_id']);
-    for (const k of Object.keys(doc)) if (k !== '_id') setField(out, k, doc[k]);
+    for (const k of orderedKeys(doc)) if (k !== '_id') setField(out, k, doc[k]);
     return out;
   }
   return doc;
