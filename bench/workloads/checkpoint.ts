@@ -57,11 +57,13 @@ export async function runCheckpoint(ctx: Context): Promise<void> {
     const checkpointMs = nowMs() - t0;
     checkpointing = false;
     const busy = await during;
-    const pause = busy.percentile(100) - idle.percentile(50);
+    // The p99 rather than the maximum: on a shared machine the idle server's own maximum (GC, the
+    // scheduler) is as large as anything a checkpoint adds.
+    const pause = busy.percentile(99) - idle.percentile(99);
     ctx.rows.push({
-      kind: 'value', workload: 'checkpoint', metric: `longest ping during a checkpoint of ${documents} documents, above the idle median`, target: 'dossier-durable', label: 'Dossier durable (TCP, --dbpath)',
+      kind: 'value', workload: 'checkpoint', metric: `p99 ping during a checkpoint of ${documents} documents, above the idle p99`, target: 'dossier-durable', label: 'Dossier durable (TCP, --dbpath)',
       value: pause, unit: 'ms', goal: `≤ ${PAUSE_GOAL_MS}`, met: pause <= PAUSE_GOAL_MS,
-      note: `checkpoint (fsync) took ${checkpointMs.toFixed(0)} ms; pings during it: ${busy.count}, p50 ${busy.percentile(50).toFixed(2)} ms, p99 ${busy.percentile(99).toFixed(2)} ms, max ${busy.percentile(100).toFixed(2)} ms; idle p50 ${idle.percentile(50).toFixed(2)} ms, max ${idle.percentile(100).toFixed(2)} ms`,
+      note: `checkpoint (fsync) took ${checkpointMs.toFixed(0)} ms; pings during it: ${busy.count}, p50 ${busy.percentile(50).toFixed(2)} ms, p99 ${busy.percentile(99).toFixed(2)} ms, max ${busy.percentile(100).toFixed(2)} ms; idle p50 ${idle.percentile(50).toFixed(2)} ms, p99 ${idle.percentile(99).toFixed(2)} ms, max ${idle.percentile(100).toFixed(2)} ms`,
     });
     log(`  checkpoint ${checkpointMs.toFixed(0)} ms; ping max ${busy.percentile(100).toFixed(2)} ms (idle p50 ${idle.percentile(50).toFixed(2)} ms)`);
   } finally {

@@ -18,7 +18,7 @@ export const CHECKPOINT_TABLES = { records: 'records', catalog: 'catalog' } as c
 /** mongod's syncdelay: seconds between checkpoints. */
 export const CHECKPOINT_INTERVAL_DEFAULT_SECONDS = 60;
 /** Records written per lmdb transaction during a checkpoint: small enough to keep each pause short. */
-const CHECKPOINT_SLICE_RECORDS = 2000;
+const CHECKPOINT_SLICE_RECORDS = 500;
 
 export type LocalRecordKind = 'catalog' | 'w' | 'stmt';
 
