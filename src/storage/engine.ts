@@ -126,7 +126,9 @@ export class StorageEngine {
     let firstResident = state.oplog.length;
     while (firstResident > 0 && resident + state.oplog[firstResident - 1]!.bytes.length <= OPLOG_RESIDENT_BYTES_MAX) resident += state.oplog[--firstResident]!.bytes.length;
     state.oplog.forEach(({ ts, bytes, record, start }, i) => {
-      const load = (): Buffer => journal.readPayload(record).subarray(start, start + bytes.length);
+      // The loader holds the length only: holding `bytes` would keep the whole file read at start-up alive.
+      const end = start + bytes.length;
+      const load = (): Buffer => journal.readPayload(record).subarray(start, end);
       if (i >= firstResident) this.storeOplogEntry(ts, Buffer.from(bytes)).load = load;
       else this.storeOplogEntry(ts, bytes, load);
     });

@@ -87,6 +87,8 @@ export function readRecoveredState(p: Persistence): RecoveredState | undefined {
       } else replay.local(doc, apply);
     }
   }
+  // The records are views into the segment files read at start-up: let those go.
+  records.length = 0;
   const collections: RecoveredState['collections'] = [];
   for (const c of colls.values()) {
     const e = c.entry;
