@@ -31,7 +31,6 @@ export const KNOWN_GAPS: ReadonlyArray<{ feature: string; reason: string }> = [
   { feature: 'Planner: partial indexes and plan ranking', reason: 'a partial index is maintained and enforced (unique) but never chosen by the planner; one plan is picked by a fixed score, so explain shows no rejectedPlans.' },
   { feature: 'zstd wire compression', reason: 'the npm bindings download binaries at install time and Node 20 has no built-in zstd; zlib and snappy work.' },
   { feature: 'fsync lock', reason: '`fsync` flushes and checkpoints; `lock: true` (fsyncLock for file-copy backups) is refused with CommandNotSupported.' },
-  { feature: 'Oplog size rule', reason: "the oplog is held in memory, so its default cap is 192 MB in both modes, not mongod's 5% of the disk (990 MB..50 GB); `--oplogSize` and `replSetResizeOplog` change it." },
   { feature: 'Authentication (SCRAM, x.509)', reason: 'no users yet: `saslStart` fails with AuthenticationFailed and a driver given credentials cannot connect.' },
   { feature: 'Oplog update entries', reason: "a `u` entry's `o` holds the whole new document (replacement form), not mongod 8.0's `$v: 2` diff." },
   { feature: 'Field order of integer-like keys', reason: 'the `bson` package decodes documents into JS objects, which put integer-like keys ("0", "12") first, so `{b: 1, "0": 1}` comes back as `{"0": 1, b: 1}`.' },

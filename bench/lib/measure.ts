@@ -20,6 +20,7 @@ export interface Measured {
   p50Ms: number;
   p99Ms: number;
   retries: number;
+  /** Server process CPU (user + system) over the measured window, divided by ops. */
   serverCpuUsPerOp?: number;
 }
 

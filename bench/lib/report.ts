@@ -2,6 +2,7 @@
  * Results of one bench run: rows as measured, ratios between rows of the same run (the only
  * kind of performance claim the project makes), rendered as JSON lines and a Markdown table.
  */
+import type { Measured } from './measure.js';
 
 export type TargetId =
   | 'dossier-durable' | 'dossier-memory' | 'dossier-inproc' | 'ceiling'
@@ -11,7 +12,7 @@ export type TargetId =
 export type ClientKind = 'driver' | 'lean' | 'pg' | 'embedded';
 
 /** One throughput measurement: a workload's operation, against one target, with N clients. */
-export interface ThroughputRow {
+export interface ThroughputRow extends Measured {
   kind: 'throughput';
   workload: string;
   op: string;
@@ -20,14 +21,6 @@ export interface ThroughputRow {
   /** What the target is, as printed (e.g. "Dossier durable (TCP)"). */
   label: string;
   clients: number;
-  ops: number;
-  seconds: number;
-  opsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  retries: number;
-  /** Server process CPU (user + system) over the measured window, divided by ops. */
-  serverCpuUsPerOp?: number;
   note?: string;
 }
 

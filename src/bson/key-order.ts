@@ -181,33 +181,12 @@ function restoreAt(bytes: Uint8Array, at: number, value: Document | BsonValue[],
       child = (value as BsonValue[])[index++];
     }
     pos = nul + 1;
-    switch (type) {
-      case 0x01: case 0x09: case 0x11: case 0x12: pos += 8; break;
-      case 0x07: pos += 12; break;
-      case 0x10: pos += 4; break;
-      case 0x13: pos += 16; break;
-      case 0x08: pos += 1; break;
-      case 0x06: case 0x0a: case 0xff: case 0x7f: break;
-      case 0x02: case 0x0d: case 0x0e: pos += 4 + readInt32(bytes, pos); break;
-      case 0x0c: pos += 4 + readInt32(bytes, pos) + 12; break;
-      case 0x05: pos += 5 + readInt32(bytes, pos); break;
-      case 0x0f: pos += readInt32(bytes, pos); break;
-      case 0x0b:
-        while (bytes[pos] !== 0) pos++;
-        pos++;
-        while (bytes[pos] !== 0) pos++;
-        pos++;
-        break;
-      case 0x03:
-      case 0x04: {
-        const len = readInt32(bytes, pos);
-        if (type === 0x04 ? Array.isArray(child) : isPlainDocument(child)) restoreAt(bytes, pos, child as Document | BsonValue[], type === 0x04);
-        pos += len;
-        break;
-      }
-      default:
-        return; // not reachable on validated input; stop rather than misread
+    if (type === 0x03 || type === 0x04) {
+      if (type === 0x04 ? Array.isArray(child) : isPlainDocument(child)) restoreAt(bytes, pos, child as Document | BsonValue[], type === 0x04);
     }
+    const next = valueEnd(bytes, pos, type);
+    if (next < 0) return; // not reachable on validated input; stop rather than misread
+    pos = next;
   }
   if (reordered && keys !== undefined) {
     // BSON allows a repeated field name; the decoded object holds it once, at its first place.
@@ -240,31 +219,35 @@ function scanForDigitKeys(bytes: Uint8Array, at: number, isArray: boolean): bool
     pos++;
     while (bytes[pos] !== 0) pos++;
     pos++;
-    switch (type) {
-      case 0x01: case 0x09: case 0x11: case 0x12: pos += 8; break;
-      case 0x07: pos += 12; break;
-      case 0x10: pos += 4; break;
-      case 0x13: pos += 16; break;
-      case 0x08: pos += 1; break;
-      case 0x06: case 0x0a: case 0xff: case 0x7f: break;
-      case 0x02: case 0x0d: case 0x0e: pos += 4 + readInt32(bytes, pos); break;
-      case 0x0c: pos += 4 + readInt32(bytes, pos) + 12; break;
-      case 0x05: pos += 5 + readInt32(bytes, pos); break;
-      case 0x0f: pos += readInt32(bytes, pos); break;
-      case 0x0b:
-        while (bytes[pos] !== 0) pos++;
-        pos++;
-        while (bytes[pos] !== 0) pos++;
-        pos++;
-        break;
-      case 0x03:
-      case 0x04:
-        if (scanForDigitKeys(bytes, pos, type === 0x04)) return true;
-        pos += readInt32(bytes, pos);
-        break;
-      default:
-        return true; // unknown: let the exact walk decide
-    }
+    if ((type === 0x03 || type === 0x04) && scanForDigitKeys(bytes, pos, type === 0x04)) return true;
+    const next = valueEnd(bytes, pos, type);
+    if (next < 0) return true; // unknown: let the exact walk decide
+    pos = next;
   }
   return false;
+}
+
+/** Where the value of BSON type `type` starting at `pos` ends; -1 for a type this walk does not know. */
+function valueEnd(bytes: Uint8Array, pos: number, type: number): number {
+  switch (type) {
+    case 0x01: case 0x09: case 0x11: case 0x12: return pos + 8;
+    case 0x07: return pos + 12;
+    case 0x10: return pos + 4;
+    case 0x13: return pos + 16;
+    case 0x08: return pos + 1;
+    case 0x06: case 0x0a: case 0xff: case 0x7f: return pos;
+    case 0x02: case 0x0d: case 0x0e: return pos + 4 + readInt32(bytes, pos);
+    case 0x0c: return pos + 4 + readInt32(bytes, pos) + 12;
+    case 0x05: return pos + 5 + readInt32(bytes, pos);
+    case 0x03: case 0x04: case 0x0f: return pos + readInt32(bytes, pos);
+    case 0x0b: {
+      let p = pos;
+      while (bytes[p] !== 0) p++;
+      p++;
+      while (bytes[p] !== 0) p++;
+      return p + 1;
+    }
+    default:
+      return -1;
+  }
 }

@@ -24,6 +24,8 @@ export interface InstanceConfig {
   bindIp: string;
   replSetName: string;
   dbPath: string;
+  /** The oplog's cap; the engine's default when absent. */
+  oplogSizeBytes?: number;
   enableTestCommands: boolean;
   /** The argv-like options getCmdLineOpts reports. */
   argv: string[];
@@ -102,7 +104,8 @@ export class Instance {
     this.replicaSetId = new ObjectId(idBytes);
     this.parameters = new Parameters(startupParameters as Document);
     this.hlc = new HybridLogicalClock(clock);
-    this.engine = new StorageEngine(this.hlc, clock, persistence ? { persistence, partialFilterOf } : {});
+    const oplogSize = config.oplogSizeBytes === undefined ? {} : { oplogSizeBytes: config.oplogSizeBytes };
+    this.engine = new StorageEngine(this.hlc, clock, persistence ? { ...oplogSize, persistence, partialFilterOf } : oplogSize);
     if (persistence) this.startDurability(persistence);
     this.cursors = new CursorManager(clock, this.engine, () => {
       const b = random.bytes(8);

@@ -24,7 +24,12 @@ const RECORD_PAYLOAD_BYTES_MAX = 64 * 1024 * 1024;
 export const JOURNAL_RETRY_INTERVAL_MS = 1000;
 const SEGMENT_PREFIX = 'oplog.';
 
-export type JournalRecord = { ts: number; payload: Buffer; segment: string; offset: number };
+export type JournalRecord = { ts: number; payload: Buffer; segment: string; offset: number; path: string; length: number };
+
+/** Where a record landed: its file and the offset of its header. Told once the record is durable. */
+export type RecordPlacement = { path: string; offset: number; length: number };
+type Placed = (where: RecordPlacement) => void;
+type Batch = { bytes: Buffer; lastSeq: number; lastTs: number; truncateTo: number; records: Array<{ at: number; length: number; placed: Placed }> };
 
 type Segment = { name: string; path: string; lastTs: number };
 
@@ -57,6 +62,8 @@ export class Journal {
   private file: AppendFile | undefined;
   private segments: Segment[] = [];
   private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingRecords: Batch['records'] = [];
   private pendingLastTs = 0;
   private nextSeq = 1;
   private durable = 0;
@@ -64,7 +71,7 @@ export class Journal {
   private flushing: Promise<void> | undefined;
   private waiters: Array<{ seq: number; resolve: () => void; reject: (e: Error) => void }> = [];
   /** The failed flush's bytes, written again before anything newer. */
-  private failedBatch: { bytes: Buffer; lastSeq: number; lastTs: number; truncateTo: number } | undefined;
+  private failedBatch: Batch | undefined;
   private retryTimer: Timer | undefined;
   private closed = false;
   /** Set while the disk refuses writes; commits are refused until a retry succeeds. */
@@ -93,7 +100,7 @@ export class Journal {
     names.forEach((name, i) => {
       const path = join(dir, name);
       const bytes = disk.readFile(path);
-      const { found, badAt, reason } = readRecords(bytes, name);
+      const { found, badAt, reason } = readRecords(bytes, name, path);
       if (badAt !== undefined) {
         const isLast = i === names.length - 1;
         if (!isLast || validRecordFollows(bytes, badAt)) throw new JournalCorruptionError(path, badAt, reason!);
@@ -134,8 +141,11 @@ export class Journal {
     return this.segments.length;
   }
 
-  /** Adds a record for the commit at `ts`; returns its sequence number. Durable after `whenDurable`. */
-  append(ts: number, payload: Buffer[]): number {
+  /**
+   * Adds a record for the commit at `ts`; returns its sequence number. Durable after `whenDurable`;
+   * `placed`, if given, is told where the record landed once it is durable.
+   */
+  append(ts: number, payload: Buffer[], placed?: Placed): number {
     let length = 0;
     for (const p of payload) length += p.length;
     const header = Buffer.allocUnsafe(HEADER_BYTES);
@@ -144,7 +154,9 @@ export class Journal {
     let crc = crc32c(header, 8, 16);
     for (const p of payload) crc = crc32cContinue(crc, p);
     header.writeUInt32LE(crc >>> 0, 4);
+    if (placed) this.pendingRecords.push({ at: this.pendingBytes, length: HEADER_BYTES + length, placed });
     this.pending.push(header, ...payload);
+    this.pendingBytes += HEADER_BYTES + length;
     this.pendingLastTs = ts;
     this.stats.records++;
     const seq = this.nextSeq++;
@@ -173,13 +185,7 @@ export class Journal {
 
   private async flushLoop(): Promise<void> {
     try {
-      while (this.pending.length > 0 && !this.failure) {
-        const bytes = Buffer.concat(this.pending);
-        const lastSeq = this.lastSeq;
-        const lastTs = this.pendingLastTs;
-        this.pending = [];
-        await this.writeBatch({ bytes, lastSeq, lastTs, truncateTo: -1 });
-      }
+      while (this.pending.length > 0 && !this.failure) await this.writeBatch(this.takePending({ bytes: Buffer.alloc(0), lastSeq: 0, lastTs: 0, truncateTo: -1, records: [] }));
     } finally {
       this.flushing = undefined;
     }
@@ -187,7 +193,20 @@ export class Journal {
   }
 
   /** Writes one batch and fsyncs it; on failure keeps it for the retry and fails every waiter. */
-  private async writeBatch(batch: { bytes: Buffer; lastSeq: number; lastTs: number; truncateTo: number }): Promise<boolean> {
+  /** Moves what gathered in the buffer to the end of `batch`. */
+  private takePending(batch: Batch): Batch {
+    const base = batch.bytes.length;
+    batch.bytes = base === 0 ? Buffer.concat(this.pending) : Buffer.concat([batch.bytes, ...this.pending]);
+    for (const r of this.pendingRecords) batch.records.push({ ...r, at: base + r.at });
+    batch.lastSeq = this.lastSeq;
+    batch.lastTs = this.pendingLastTs;
+    this.pending = [];
+    this.pendingRecords = [];
+    this.pendingBytes = 0;
+    return batch;
+  }
+
+  private async writeBatch(batch: Batch): Promise<boolean> {
     let file = this.file!;
     try {
       if (batch.truncateTo >= 0 && file.size !== batch.truncateTo) await file.truncate(batch.truncateTo);
@@ -203,6 +222,8 @@ export class Journal {
     this.stats.flushes++;
     this.stats.bytes += batch.bytes.length;
     this.segments[this.segments.length - 1]!.lastTs = batch.lastTs;
+    const start = batch.truncateTo;
+    for (const r of batch.records) r.placed({ path: file.path, offset: start + r.at, length: r.length });
     this.durable = batch.lastSeq;
     this.durableTs = batch.lastTs;
     const ready = this.waiters.filter((w) => w.seq <= this.durable);
@@ -238,12 +259,7 @@ export class Journal {
     if (this.closed || !this.failedBatch || this.flushing) return;
     const batch = this.failedBatch;
     this.failedBatch = undefined;
-    if (this.pending.length > 0) {
-      batch.bytes = Buffer.concat([batch.bytes, ...this.pending]);
-      batch.lastSeq = this.lastSeq;
-      batch.lastTs = this.pendingLastTs;
-      this.pending = [];
-    }
+    if (this.pending.length > 0) this.takePending(batch);
     let done!: () => void;
     this.flushing = new Promise<void>((resolve) => (done = resolve));
     try {
@@ -256,6 +272,14 @@ export class Journal {
       done();
     }
     if (!this.failure) this.scheduleFlush();
+  }
+
+  /** The payload of the record at `where`, read back from its file and checked against its checksum. */
+  readPayload(where: RecordPlacement): Buffer {
+    const bytes = this.disk.readRange(where.path, where.offset, where.length);
+    const bad = checkRecordAt(bytes, 0);
+    if (bad) throw new JournalCorruptionError(where.path, where.offset, bad);
+    return bytes.subarray(HEADER_BYTES);
   }
 
   /** Deletes whole segments whose every record is older than `ts` (never the one being written). */
@@ -286,14 +310,14 @@ function crc32cContinue(crc: number, bytes: Buffer): number {
   return crc32c(bytes, 0, bytes.length, crc);
 }
 
-function readRecords(bytes: Buffer, segment: string): { found: JournalRecord[]; badAt?: number; reason?: string } {
+function readRecords(bytes: Buffer, segment: string, path: string): { found: JournalRecord[]; badAt?: number; reason?: string } {
   const found: JournalRecord[] = [];
   let offset = 0;
   while (offset < bytes.length) {
     const bad = checkRecordAt(bytes, offset);
     if (bad) return { found, badAt: offset, reason: bad };
     const length = bytes.readUInt32LE(offset);
-    found.push({ ts: bytes.readDoubleLE(offset + 8), payload: bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length), segment, offset });
+    found.push({ ts: bytes.readDoubleLE(offset + 8), payload: bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length), segment, offset, path, length: HEADER_BYTES + length });
     offset += HEADER_BYTES + length;
   }
   return { found };

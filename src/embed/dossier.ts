@@ -6,7 +6,7 @@
  */
 import { Instance, setSupportedCompressors, type Logger } from '../commands/index.js';
 import { nodeDisk, systemClock, systemRandom, type Clock, type Disk, type RandomSource } from '../platform/index.js';
-import { Persistence } from '../storage/index.js';
+import { Persistence, durableOplogSizeBytes } from '../storage/index.js';
 import { WireServer, createLogger, type LogLevel } from '../server/index.js';
 import { availableCompressors, loadOptionalCompressors } from '../wire/index.js';
 
@@ -28,7 +28,7 @@ export interface DossierOptions {
   logLevel?: LogLevel;
   /** Server parameters as mongod's --setParameter name=value. */
   setParameter?: Record<string, unknown>;
-  /** The oplog's cap in megabytes (mongod's --oplogSize); the in-memory default is 192. */
+  /** The oplog's cap in megabytes (mongod's --oplogSize); default 192 in memory, mongod's 5%-of-disk rule with a dbPath. */
   oplogSizeMB?: number;
   /** Test commands (configureFailPoint...), on by default as with --enableTestCommands. */
   enableTestCommands?: boolean;
@@ -67,8 +67,12 @@ export class Dossier {
             if (e) log.error({ error: e.message, code: e.code }, 'journal write failed: writes are refused until the disk takes them again');
             else log.info({}, 'journal writes resumed');
           });
+    const disk = options.disk ?? nodeDisk;
+    // mongod's rule for a durable node (5% of the disk, 990 MB..50 GB); 192 MB in memory.
+    const oplogSizeBytes = options.oplogSizeMB !== undefined ? options.oplogSizeMB * 1024 * 1024 : persistence ? durableOplogSizeBytes(disk.freeBytes(dbPath)) : undefined;
     const config = {
       host: '',
+      ...(oplogSizeBytes === undefined ? {} : { oplogSizeBytes }),
       port: options.port ?? 0,
       bindIp,
       replSetName,
@@ -90,7 +94,6 @@ export class Dossier {
       await persistence?.close(undefined);
       throw e;
     }
-    if (options.oplogSizeMB !== undefined) instance.engine.oplogSizeMaxBytes = options.oplogSizeMB * 1024 * 1024;
     const server = new WireServer(instance);
     let port: number;
     try {

@@ -2,7 +2,7 @@
  * The disk seam: the journal reaches files only through a Disk, so tests can make a write fail
  * with ENOSPC or EIO, or tear it half-way, at the moment they choose (FaultInjectingDisk).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statfsSync, truncateSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -23,6 +23,8 @@ export interface Disk {
   /** File names in `dir` (not paths), unsorted. */
   list(dir: string): string[];
   readFile(path: string): Buffer;
+  /** `length` bytes of the file at `offset` (a record read back from the journal). */
+  readRange(path: string, offset: number, length: number): Buffer;
   truncateFile(path: string, length: number): void;
   remove(path: string): void;
   openAppend(path: string): Promise<AppendFile>;
@@ -67,6 +69,21 @@ export const nodeDisk: Disk = {
   exists: (path) => existsSync(path),
   list: (dir) => readdirSync(dir),
   readFile: (path) => readFileSync(path),
+  readRange(path, offset, length) {
+    const fd = openSync(path, 'r');
+    try {
+      const out = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, out, got, length - got, offset + got);
+        if (n === 0) throw new Error(`${path}: ${length} bytes at offset ${offset} run past the end of the file`);
+        got += n;
+      }
+      return out;
+    } finally {
+      closeSync(fd);
+    }
+  },
   truncateFile: (path, length) => truncateSync(path, length),
   remove: (path) => rmSync(path, { force: true, recursive: true }),
   async openAppend(path) {
@@ -146,6 +163,9 @@ export class FaultInjectingDisk implements Disk {
   }
   readFile(path: string): Buffer {
     return this.inner.readFile(path);
+  }
+  readRange(path: string, offset: number, length: number): Buffer {
+    return this.inner.readRange(path, offset, length);
   }
   truncateFile(path: string, length: number): void {
     this.inner.truncateFile(path, length);

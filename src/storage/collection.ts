@@ -20,12 +20,14 @@ export type RecordId = number;
 
 /**
  * One committed version. `bytes` holds the document encoded instead of `doc` where records are
- * many and rarely read (the oplog): BSON is several times smaller than the decoded objects.
+ * many and rarely read (the oplog): BSON is several times smaller than the decoded objects. Old
+ * oplog entries of a durable engine hold neither: `load` reads them back from the journal.
  */
-export type Version = { ts: TsKey; doc: Document | null; bytes?: Buffer };
+export type Version = { ts: TsKey; doc: Document | null; bytes?: Buffer; load?: () => Buffer };
 
 function documentOf(v: Version): Document | null {
-  return v.bytes ? decodeDocument(v.bytes) : v.doc;
+  if (v.bytes) return decodeDocument(v.bytes);
+  return v.load ? decodeDocument(v.load()) : v.doc;
 }
 
 export class RecordChain {

@@ -7,7 +7,7 @@
  * kept while any open reader may still see them and dropped afterwards.
  */
 import type { Clock } from '../platform/index.js';
-import { Collection, IndexState, RecordChain, type CollectionOptions, type IndexSpec, type RecordId } from './collection.js';
+import { Collection, IndexState, RecordChain, type CollectionOptions, type IndexSpec, type RecordId, type Version } from './collection.js';
 import { StorageTxn, type WriteOp } from './txn.js';
 import { Long, documentSize, encodeDocument, dossierError, fail, formatDocument, timestampOf, tsKeyOf, Timestamp, UUID, type Document, type HybridLogicalClock, type TsKey, DossierError, ErrorCodes } from './deps.js';
 import { compareKeys } from './keys.js';
@@ -17,6 +17,16 @@ import { readRecoveredState, type RecoveredState } from './recovery.js';
 export const OPLOG_NS = { db: 'local', name: 'oplog.rs' } as const;
 /** The in-memory engine's oplog cap; mongod's inMemory engine takes 5% of RAM, which a JS heap cannot hold. */
 export const OPLOG_SIZE_DEFAULT_BYTES = 192 * 1024 * 1024;
+/** A durable engine's oplog: mongod's rule, 5% of the free disk space, at least 990 MB, at most 50 GB. */
+export const OPLOG_SIZE_DISK_FRACTION = 0.05;
+export const OPLOG_SIZE_DURABLE_MIN_BYTES = 990 * 1024 * 1024;
+export const OPLOG_SIZE_DURABLE_MAX_BYTES = 50 * 1024 * 1024 * 1024;
+/** Oplog bytes a durable engine keeps in memory; older entries are read back from the journal. */
+export const OPLOG_RESIDENT_BYTES_MAX = 64 * 1024 * 1024;
+
+export function durableOplogSizeBytes(freeDiskBytes: number): number {
+  return Math.min(OPLOG_SIZE_DURABLE_MAX_BYTES, Math.max(OPLOG_SIZE_DURABLE_MIN_BYTES, Math.floor(freeDiskBytes * OPLOG_SIZE_DISK_FRACTION)));
+}
 /** Term of the single-node replica set until elections exist. */
 export const CURRENT_TERM = 1;
 /** Records with old versions pruned per commit, so history shrinks as the window moves without a long pause. */
@@ -54,6 +64,16 @@ export class StorageEngine {
   private lastCommit: TsKey;
   private oplogBytes = 0;
   private readonly oplogSizes = new Map<RecordId, number>();
+  /**
+   * A durable engine keeps the newest oplog entries' bytes in memory, up to this budget; older
+   * ones are read back from the journal when read. `oplogResident` are the entries still holding
+   * bytes, oldest first (array + head index, as the history queue).
+   */
+  private oplogResident: Array<{ version: Version; length: number }> = [];
+  private oplogResidentHead = 0;
+  private oplogResidentBytes = 0;
+  /** OPLOG_RESIDENT_BYTES_MAX, settable so tests can make the journal serve reads with little data. */
+  oplogResidentBytesMax = OPLOG_RESIDENT_BYTES_MAX;
   readonly oplog: Collection;
   oplogSizeMaxBytes: number;
   /** replSetResizeOplog's minRetentionHours: entries younger than this stay past the cap. */
@@ -99,7 +119,20 @@ export class StorageEngine {
       for (const rid of state.replayTouched.get(c.uuid.toHexString()) ?? []) this.persistence!.markDirty(coll, rid);
     }
     for (const uuid of state.replayDropped) this.persistence!.collectionDroppedUuid(uuid);
-    for (const { ts, bytes } of state.oplog) this.storeOplogEntry(ts, bytes);
+    // The newest entries stay in memory (copied out of the file buffers read at start-up); older
+    // ones are read back from the journal when someone reads them.
+    const journal = this.persistence!.journal;
+    let resident = 0;
+    let firstResident = state.oplog.length;
+    while (firstResident > 0 && resident + state.oplog[firstResident - 1]!.bytes.length <= OPLOG_RESIDENT_BYTES_MAX) resident += state.oplog[--firstResident]!.bytes.length;
+    state.oplog.forEach(({ ts, bytes, record, start }, i) => {
+      // The loader holds the length only: holding `bytes` would keep the whole file read at start-up alive.
+      const end = start + bytes.length;
+      const load = (): Buffer => journal.readPayload(record).subarray(start, end);
+      if (i >= firstResident) this.storeOplogEntry(ts, Buffer.from(bytes)).load = load;
+      else this.storeOplogEntry(ts, bytes, load);
+    });
+    state.oplog.length = 0;
     this.truncateOplog();
     // A mark in the oplog where this run begins, as mongod's startup writes one.
     this.appendOplog([{ op: 'n', ns: '', o: { msg: 'recovered from journal' } }], this.lastCommit, {});
@@ -395,6 +428,7 @@ export class StorageEngine {
   private appendOplog(entries: Document[], ts: TsKey, extra: OplogFields, local: Document[] = []): void {
     const wall = new Date(this.clock.nowMs());
     const journaled: Buffer[] = [];
+    const stored: Version[] = [];
     for (const e of entries) {
       const entry: Document = { ...e };
       if (entry.o2 === undefined) delete entry.o2;
@@ -402,20 +436,54 @@ export class StorageEngine {
       Object.assign(entry, extra, { ts: timestampOf(ts), t: Long.fromNumber(CURRENT_TERM), v: Long.fromNumber(2), wall });
       const bytes = encodeDocument(entry);
       journaled.push(bytes);
-      this.storeOplogEntry(ts, bytes);
+      stored.push(this.storeOplogEntry(ts, bytes));
     }
-    this.persistence?.logCommit(ts, journaled, local);
+    if (this.persistence) {
+      const journal = this.persistence.journal;
+      this.persistence.logCommit(ts, journaled, local, (where) => {
+        // Once durable, each entry can be read back from its place in the record.
+        let at = 0;
+        stored.forEach((version, i) => {
+          const start = at;
+          const length = journaled[i]!.length;
+          version.load = () => journal.readPayload(where).subarray(start, start + length);
+          at += length;
+        });
+      });
+      this.evictOplogBytes();
+    }
     this.truncateOplog();
   }
 
-  /** An oplog entry, new or read back from the journal at start-up; stored encoded. */
-  private storeOplogEntry(ts: TsKey, bytes: Buffer): void {
+  /** Drops the bytes of the oldest resident entries past the budget (those already durable and placed). */
+  private evictOplogBytes(): void {
+    while (this.oplogResidentBytes > this.oplogResidentBytesMax && this.oplogResidentHead < this.oplogResident.length) {
+      const entry = this.oplogResident[this.oplogResidentHead]!;
+      if (entry.version.bytes && !entry.version.load) break;
+      entry.version.bytes = undefined;
+      this.oplogResidentBytes -= entry.length;
+      this.oplogResidentHead++;
+    }
+    if (this.oplogResidentHead > 1024 && this.oplogResidentHead * 2 > this.oplogResident.length) {
+      this.oplogResident = this.oplogResident.slice(this.oplogResidentHead);
+      this.oplogResidentHead = 0;
+    }
+  }
+
+  /** An oplog entry, new or read back from the journal at start-up; stored encoded (or, if `load` is given, only where to read it). */
+  private storeOplogEntry(ts: TsKey, bytes: Buffer, load?: () => Buffer): Version {
     const rid = this.oplog.allocateRecordId();
     const chain = new RecordChain();
-    chain.versions.push({ ts, doc: null, bytes });
+    const version: Version = load ? { ts, doc: null, load } : { ts, doc: null, bytes };
+    chain.versions.push(version);
     this.oplog.records.set(rid, chain);
     this.oplogSizes.set(rid, bytes.length);
     this.oplogBytes += bytes.length;
+    if (!load && this.persistence) {
+      this.oplogResident.push({ version, length: bytes.length });
+      this.oplogResidentBytes += bytes.length;
+    }
+    return version;
   }
 
   /** replSetResizeOplog: a new cap, applied at once. */

@@ -1,4 +1,4 @@
-export { StorageEngine, OPLOG_NS, CURRENT_TERM, OPLOG_SIZE_DEFAULT_BYTES, SNAPSHOT_HISTORY_WINDOW_DEFAULT_SECONDS, type CommitOptions } from './engine.js';
+export { StorageEngine, durableOplogSizeBytes, OPLOG_NS, CURRENT_TERM, OPLOG_SIZE_DEFAULT_BYTES, SNAPSHOT_HISTORY_WINDOW_DEFAULT_SECONDS, type CommitOptions } from './engine.js';
 export { StorageTxn, inInterval, writeConflict, blockingTransactionOf, type KeyInterval, type WriteOp } from './txn.js';
 export { Collection, IndexState, type CollectionOptions, type IndexSpec, type RecordId } from './collection.js';
 export { generateKeys, parseKeyPattern, compareKeys, type IndexKey, type KeyPatternField } from './keys.js';

@@ -9,7 +9,7 @@
  * 'w' (a write to an unreplicated collection such as config.transactions) and 'stmt' (the result
  * of a retryable write's statement, so a retry after a restart answers as the first try did).
  */
-import { CheckpointStore, Journal, type CheckpointKey, type JournalContents } from '../durability/index.js';
+import { CheckpointStore, Journal, type CheckpointKey, type JournalContents, type RecordPlacement } from '../durability/index.js';
 import type { Clock, Disk, Timer } from '../platform/index.js';
 import type { Collection, RecordId } from './collection.js';
 import { encodeDocument, type Document, type DossierError, type TsKey } from './deps.js';
@@ -75,9 +75,9 @@ export class Persistence {
   }
 
   /** One commit's journal record. */
-  logCommit(ts: TsKey, oplogEntries: Buffer[], local: Document[]): number {
+  logCommit(ts: TsKey, oplogEntries: Buffer[], local: Document[], placed?: (where: RecordPlacement) => void): number {
     const payload = local.length ? [...oplogEntries, ...local.map((d) => encodeDocument(d))] : oplogEntries;
-    return this.journal.append(ts, payload);
+    return this.journal.append(ts, payload, placed);
   }
 
   markDirty(coll: Collection, rid: RecordId): void {

@@ -10,6 +10,7 @@
  * Retryable writes and transactions are recovered from the same entries (lsid, txnNumber, stmtId),
  * as mongod rebuilds its session table from the oplog, so a retry after a restart is not executed again.
  */
+import type { RecordPlacement } from '../durability/index.js';
 import { CHECKPOINT_TABLES, type Persistence } from './persistence.js';
 import { decodeDocument, Long, UUID, valueFingerprint, type BsonValue, type Document, type TsKey } from './deps.js';
 import type { CollectionOptions, IndexSpec } from './collection.js';
@@ -36,7 +37,8 @@ export interface RecoveredState {
   checkpointTs: TsKey;
   lastTs: TsKey;
   collections: Array<{ uuid: UUID; db: string; name: string; options: CollectionOptions; hasIdIndex: boolean; createdTs: TsKey; indexes: IndexSpec[]; records: Array<[number, Document]> }>;
-  oplog: Array<{ ts: TsKey; bytes: Buffer }>;
+  /** Every oplog entry the journal holds: its bytes (a view into the file read at start-up) and where to read it again. */
+  oplog: Array<{ ts: TsKey; bytes: Buffer; record: RecordPlacement; start: number }>;
   sessions: RecoveredSession[];
   replayed: number;
   /** Records the replay wrote or deleted, by collection uuid: not in the checkpoint yet, so the next one must write them. */
@@ -79,12 +81,14 @@ export function readRecoveredState(p: Persistence): RecoveredState | undefined {
     for (const bytes of documentsIn(record.payload)) {
       const doc = decodeDocument(bytes);
       if (doc.lw === undefined) {
-        oplog.push({ ts: record.ts, bytes: Buffer.from(bytes) });
+        oplog.push({ ts: record.ts, bytes, record: { path: record.path, offset: record.offset, length: record.length }, start: bytes.byteOffset - record.payload.byteOffset });
         replay.sessionsFrom(doc, record.ts);
         if (apply) replay.oplogEntry(doc);
       } else replay.local(doc, apply);
     }
   }
+  // The records are views into the segment files read at start-up: let those go.
+  records.length = 0;
   const collections: RecoveredState['collections'] = [];
   for (const c of colls.values()) {
     const e = c.entry;

@@ -296,6 +296,31 @@ describe('durable storage: group commit', () => {
   });
 });
 
+describe('durable storage: the oplog', () => {
+  it("follows mongod's size rule and serves old entries from the journal, before and after a restart", async () => {
+    const dir = dataDir();
+    let s = await open(dir);
+    const stats = await s.client.db('local').command({ collStats: 'oplog.rs' });
+    assert.ok(stats.maxSize >= 990 * 1024 * 1024 && stats.maxSize <= 50 * 1024 ** 3, `5% of the disk, 990 MB..50 GB: ${stats.maxSize}`);
+    // Keep almost nothing in memory, so reads of older entries go to the journal files.
+    s.dossier.instance.engine.oplogResidentBytesMax = 2000;
+    const coll = s.client.db('o').collection<AnyDoc>('c');
+    for (let i = 0; i < 60; i++) await coll.insertOne({ _id: i, pad: 'p'.repeat(100) });
+    const read = async (): Promise<number[]> =>
+      (await s.client.db('local').collection<AnyDoc>('oplog.rs').find({ ns: 'o.c', op: 'i' }).toArray()).map((e) => e.o._id as number);
+    const onDisk = (): number => [...s.dossier.instance.engine.oplog.records.values()].filter((c) => c.versions[0]?.bytes === undefined).length;
+    assert.ok(onDisk() >= 50, `old entries hold no bytes in memory: ${onDisk()}`);
+    assert.deepEqual(await read(), Array.from({ length: 60 }, (_, i) => i));
+    await s.close();
+    s = await open(dir);
+    s.dossier.instance.engine.oplogResidentBytesMax = 2000;
+    await s.client.db('o').collection<AnyDoc>('c').insertOne({ _id: 60 });
+    assert.ok(onDisk() >= 50, `after a restart too: ${onDisk()}`);
+    assert.deepEqual(await read(), Array.from({ length: 61 }, (_, i) => i));
+    await s.close();
+  });
+});
+
 describe('durable storage: commands', () => {
   it('fsync flushes and checkpoints; lock is refused; validate finds documents and index keys', async () => {
     const dir = dataDir();
