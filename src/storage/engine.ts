@@ -117,6 +117,8 @@ export class StorageEngine {
       }
       this.collectionsOf(c.db, true)!.set(c.name, coll);
       for (const rid of state.replayTouched.get(c.uuid.toHexString()) ?? []) this.persistence!.markDirty(coll, rid);
+      // The chains hold the documents now; the list would only keep a second array alive.
+      c.records.length = 0;
     }
     for (const uuid of state.replayDropped) this.persistence!.collectionDroppedUuid(uuid);
     // The newest entries stay in memory (copied out of the file buffers read at start-up); older
@@ -124,7 +126,7 @@ export class StorageEngine {
     const journal = this.persistence!.journal;
     let resident = 0;
     let firstResident = state.oplog.length;
-    while (firstResident > 0 && resident + state.oplog[firstResident - 1]!.bytes.length <= OPLOG_RESIDENT_BYTES_MAX) resident += state.oplog[--firstResident]!.bytes.length;
+    while (firstResident > 0 && resident + state.oplog[firstResident - 1]!.bytes.length <= this.oplogResidentBytesMax) resident += state.oplog[--firstResident]!.bytes.length;
     state.oplog.forEach(({ ts, bytes, record, start }, i) => {
       // The loader holds the length only: holding `bytes` would keep the whole file read at start-up alive.
       const end = start + bytes.length;
