@@ -79,61 +79,33 @@ export class CursorManager {
    * whether the source is exhausted.
    */
   static readBatch(source: CursorSource, batchSize: number | undefined, state: { peeked: Document | undefined }): { batch: Document[]; exhausted: boolean } {
-    const batch: Document[] = [];
-    let bytes = 0;
+    const next = (): Document | undefined => {
+      const r = source.next();
+      return r.done ? undefined : r.value;
+    };
     // A first batch of 0 (find/aggregate batchSize: 0) opens the cursor without reading.
-    if (batchSize === 0) return { batch, exhausted: false };
-    const limit = batchSize === undefined ? Infinity : batchSize;
-    for (;;) {
-      if (batch.length >= limit) break;
-      let doc = state.peeked;
+    if (batchSize === 0) return { batch: [], exhausted: false };
+    const fill = new BatchFill(batchSize);
+    while (!fill.full) {
+      const doc = state.peeked ?? next();
       state.peeked = undefined;
-      if (doc === undefined) {
-        const next = source.next();
-        if (next.done) return { batch, exhausted: true };
-        doc = next.value;
-      }
-      const size = documentSize(doc);
-      if (batch.length > 0 && bytes + size > CURSOR_BATCH_SIZE_MAX_BYTES) {
-        state.peeked = doc;
-        return { batch, exhausted: false };
-      }
-      bytes += size;
-      batch.push(doc);
+      if (doc === undefined) return { batch: fill.batch, exhausted: true };
+      if (!fill.take(doc)) return fill.stopBefore(doc, state);
     }
-    if (state.peeked !== undefined) return { batch, exhausted: false };
-    const next = source.next();
-    if (next.done) return { batch, exhausted: true };
-    state.peeked = next.value;
-    return { batch, exhausted: false };
+    return fill.end(state, state.peeked ?? next());
   }
 
   /** readBatch over an asynchronous source: the same batch rules, awaiting each document. */
   static async readBatchAsync(next: () => Promise<Document | undefined>, batchSize: number | undefined, state: { peeked: Document | undefined }): Promise<{ batch: Document[]; exhausted: boolean }> {
-    const batch: Document[] = [];
-    let bytes = 0;
-    if (batchSize === 0) return { batch, exhausted: false };
-    const limit = batchSize === undefined ? Infinity : batchSize;
-    while (batch.length < limit) {
-      let doc = state.peeked;
+    if (batchSize === 0) return { batch: [], exhausted: false };
+    const fill = new BatchFill(batchSize);
+    while (!fill.full) {
+      const doc = state.peeked ?? (await next());
       state.peeked = undefined;
-      if (doc === undefined) {
-        doc = await next();
-        if (doc === undefined) return { batch, exhausted: true };
-      }
-      const size = documentSize(doc);
-      if (batch.length > 0 && bytes + size > CURSOR_BATCH_SIZE_MAX_BYTES) {
-        state.peeked = doc;
-        return { batch, exhausted: false };
-      }
-      bytes += size;
-      batch.push(doc);
+      if (doc === undefined) return { batch: fill.batch, exhausted: true };
+      if (!fill.take(doc)) return fill.stopBefore(doc, state);
     }
-    if (state.peeked !== undefined) return { batch, exhausted: false };
-    const more = await next();
-    if (more === undefined) return { batch, exhausted: true };
-    state.peeked = more;
-    return { batch, exhausted: false };
+    return fill.end(state, state.peeked ?? (await next()));
   }
 
   register(init: CursorInit, peeked: Document | undefined): ClientCursor {
@@ -199,4 +171,43 @@ export class CursorManager {
 
 export function cursorIdToLong(id: bigint): Long {
   return Long.fromBigInt(id);
+}
+
+/**
+ * The batch rules both readers share: at most `batchSize` documents and 16 MiB; a document that
+ * does not fit is kept in `peeked` and opens the next batch.
+ */
+class BatchFill {
+  readonly batch: Document[] = [];
+  private bytes = 0;
+  private readonly limit: number;
+
+  constructor(batchSize: number | undefined) {
+    this.limit = batchSize ?? Infinity;
+  }
+
+  get full(): boolean {
+    return this.batch.length >= this.limit;
+  }
+
+  /** Adds `doc`; false when it would take a non-empty batch past 16 MiB. */
+  take(doc: Document): boolean {
+    const size = documentSize(doc);
+    if (this.batch.length > 0 && this.bytes + size > CURSOR_BATCH_SIZE_MAX_BYTES) return false;
+    this.bytes += size;
+    this.batch.push(doc);
+    return true;
+  }
+
+  stopBefore(doc: Document, state: { peeked: Document | undefined }): { batch: Document[]; exhausted: boolean } {
+    state.peeked = doc;
+    return { batch: this.batch, exhausted: false };
+  }
+
+  /** A full batch: the source is exhausted only if nothing follows (what follows is kept for the next batch). */
+  end(state: { peeked: Document | undefined }, following: Document | undefined): { batch: Document[]; exhausted: boolean } {
+    if (following === undefined) return { batch: this.batch, exhausted: true };
+    state.peeked = following;
+    return { batch: this.batch, exhausted: false };
+  }
 }
