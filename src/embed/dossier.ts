@@ -60,14 +60,14 @@ export class Dossier {
     const log = options.logger ?? createLogger(options.logLevel ?? 'silent');
     const clock = options.clock ?? systemClock;
     const enableTestCommands = options.enableTestCommands ?? true;
+    const disk = options.disk ?? nodeDisk;
     const persistence =
       dbPath === MEMORY_DB_PATH
         ? undefined
-        : await Persistence.open(dbPath, options.disk ?? nodeDisk, clock, (e) => {
+        : await Persistence.open(dbPath, disk, clock, (e) => {
             if (e) log.error({ error: e.message, code: e.code }, 'journal write failed: writes are refused until the disk takes them again');
             else log.info({}, 'journal writes resumed');
           });
-    const disk = options.disk ?? nodeDisk;
     // mongod's rule for a durable node (5% of the disk, 990 MB..50 GB); 192 MB in memory.
     const oplogSizeBytes = options.oplogSizeMB !== undefined ? options.oplogSizeMB * 1024 * 1024 : persistence ? durableOplogSizeBytes(disk.freeBytes(dbPath)) : undefined;
     const config = {

@@ -71,6 +71,10 @@ export class SessionCatalog {
     if (this.sessions.size >= this.options.maxSessions()) {
       fail('TooManyLogicalSessions', `Unable to add session ${lsidToString(lsid)} into the cache because the number of active sessions is too high`);
     }
+    return this.add(lsid, key);
+  }
+
+  private add(lsid: Document, key: string): Session {
     const session = new Session(lsid, key, this.clock.nowMs());
     session.onTransactionEnd = this.options.onTransactionEnd;
     this.sessions.set(key, session);
@@ -83,15 +87,13 @@ export class SessionCatalog {
    * restart is answered, not executed again.
    */
   restore(r: { lsid: Document; txnNumber: bigint; kind: 'retryableWrite' | 'transaction'; executed: Map<number, Document>; lastWriteTs: TsKey }): void {
-    const session = new Session(r.lsid, lsidKey(r.lsid), this.clock.nowMs());
-    session.onTransactionEnd = this.options.onTransactionEnd;
+    const session = this.add(r.lsid, lsidKey(r.lsid));
     session.activeTxnNumber = r.txnNumber;
     session.mode = r.kind;
     session.state = r.kind === 'transaction' ? 'committed' : 'none';
     session.lastWriteTs = r.lastWriteTs || undefined;
     if (r.kind === 'transaction') session.commitTs = r.lastWriteTs || null;
     for (const [stmtId, result] of r.executed) session.executed.set(stmtId, result);
-    this.sessions.set(session.key, session);
   }
 
   /** endSessions: the session goes away with its transaction and cursors. */

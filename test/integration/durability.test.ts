@@ -13,6 +13,7 @@ import { Long, MongoClient, MongoServerError, MongoWriteConcernError, Timestamp,
 import { Dossier, type DossierOptions } from '../../src/index.js';
 import { FaultInjectingDisk } from '../../src/platform/index.js';
 import { RawCommander } from '../helpers/raw-client.js';
+import { startDossier, type Harness } from '../helpers/dossier.js';
 import { tsKeyOf } from '../../src/time/index.js';
 import { Long as BsonLong, UUID as BsonUUID } from 'bson';
 
@@ -30,18 +31,9 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function open(dbPath: string, extra: DossierOptions = {}): Promise<{ dossier: Dossier; client: MongoClient; close(): Promise<void> }> {
-  const dossier = await Dossier.create({ dbPath, ...extra });
-  const client = new MongoClient(dossier.uri, { serverSelectionTimeoutMS: 5000 });
-  await client.connect();
-  return {
-    dossier,
-    client,
-    async close() {
-      await client.close();
-      await dossier.stop();
-    },
-  };
+/** A Dossier on `dbPath` and a driver client: the project's test harness, with a data directory. */
+function open(dbPath: string, extra: DossierOptions = {}): Promise<Harness> {
+  return startDossier({ dbPath, ...extra });
 }
 
 function journalFiles(dbPath: string): string[] {
@@ -72,7 +64,7 @@ describe('durable storage: restart', () => {
     await db.command({ collMod: 'items', index: { name: 'sku_1', hidden: true } });
     const before = await db.collection<AnyDoc>('items').find().sort({ _id: 1 }).toArray();
     const opTimeBefore = (await db.command({ ping: 1 })).operationTime as Timestamp;
-    await s.close();
+    await s.stop();
 
     s = await open(dir);
     const db2 = s.client.db('shop');
@@ -93,7 +85,7 @@ describe('durable storage: restart', () => {
     const v = await db2.command({ validate: 'items' });
     assert.equal(v.valid, true);
     assert.equal(v.nrecords, 2);
-    await s.close();
+    await s.stop();
   });
 
   it('answers a retried write after a restart without executing it again', async () => {
@@ -110,7 +102,7 @@ describe('durable storage: restart', () => {
     const commit: AnyDoc = await raw.run('admin', { commitTransaction: 1, lsid: txnLsid, txnNumber: BsonLong.fromNumber(1), autocommit: false });
     assert.equal(num(commit.ok), 1);
     raw.close();
-    await s.close();
+    await s.stop();
 
     s = await open(dir);
     raw = await RawCommander.open(s.dossier.port);
@@ -129,7 +121,7 @@ describe('durable storage: restart', () => {
     }
     const rec = await s.client.db('config').collection<AnyDoc>('transactions').findOne({ txnNum: 7 });
     assert.ok(rec, 'config.transactions survives the restart');
-    await s.close();
+    await s.stop();
   });
 
   it('a restart replays the journal when no checkpoint covers the writes', async () => {
@@ -137,11 +129,11 @@ describe('durable storage: restart', () => {
     let s = await open(dir);
     await s.client.db('j').collection<AnyDoc>('c').insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: i, v: i })));
     // The final checkpoint at stop covers everything; remove it so only the journal remains.
-    await s.close();
+    await s.stop();
     rmSync(join(dir, 'checkpoint'), { recursive: true, force: true });
     s = await open(dir);
     assert.equal(await s.client.db('j').collection<AnyDoc>('c').countDocuments(), 50);
-    await s.close();
+    await s.stop();
   });
 });
 
@@ -150,7 +142,7 @@ describe('durable storage: damaged journal', () => {
     const dir = dataDir();
     let s = await open(dir);
     await s.client.db('t').collection<AnyDoc>('c').insertMany([{ _id: 1 }, { _id: 2 }]);
-    await s.close();
+    await s.stop();
     rmSync(join(dir, 'checkpoint'), { recursive: true, force: true });
     const last = journalFiles(dir).at(-1)!;
     const whole = readFileSync(last).length;
@@ -162,18 +154,18 @@ describe('durable storage: damaged journal', () => {
     assert.equal(await s.client.db('t').collection<AnyDoc>('c').countDocuments(), 2);
     assert.equal(readFileSync(last).length >= whole, true);
     await s.client.db('t').collection<AnyDoc>('c').insertOne({ _id: 3 });
-    await s.close();
+    await s.stop();
     rmSync(join(dir, 'checkpoint'), { recursive: true, force: true });
     s = await open(dir);
     assert.equal(await s.client.db('t').collection<AnyDoc>('c').countDocuments(), 3, 'writes after the cut are readable after the next restart');
-    await s.close();
+    await s.stop();
   });
 
   it('refuses to start on a corrupt record in the middle, naming the file and offset', async () => {
     const dir = dataDir();
     const s = await open(dir);
     for (let i = 0; i < 5; i++) await s.client.db('t').collection<AnyDoc>('c').insertOne({ _id: i, pad: 'x'.repeat(100) });
-    await s.close();
+    await s.stop();
     rmSync(join(dir, 'checkpoint'), { recursive: true, force: true });
     const file = journalFiles(dir)[0]!;
     const bytes = readFileSync(file);
@@ -220,13 +212,13 @@ describe('durable storage: disk faults', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
     }
-    await s.close();
+    await s.stop();
     rmSync(join(dir, 'checkpoint'), { recursive: true, force: true });
     s = await open(dir);
     const ids = (await s.client.db('f').collection<AnyDoc>('c').find().toArray()).map((d) => d._id);
     assert.ok(ids.includes(1) && ids.includes(4), `acknowledged writes present: ${ids.join(',')}`);
     assert.ok(!ids.includes(3), 'a refused write never happened');
-    await s.close();
+    await s.stop();
   });
 
   it('EIO on fsync: the waiting write gets a clear error and the server stays up', async () => {
@@ -243,7 +235,7 @@ describe('durable storage: disk faults', () => {
     assert.equal((err as MongoServerError).code, 96);
     assert.match((err as Error).message, /journal write failed/);
     assert.equal((await coll.findOne({ _id: 1 }))?._id, 1);
-    await s.close();
+    await s.stop();
   });
 });
 
@@ -292,7 +284,7 @@ describe('durable storage: group commit', () => {
     const doc = await coll.findOne({ _id: 1 }, { session, readConcern: { level: 'majority' } });
     assert.deepEqual(doc, { _id: 1 });
     await session.endSession();
-    await s.close();
+    await s.stop();
   });
 });
 
@@ -311,13 +303,13 @@ describe('durable storage: the oplog', () => {
     const onDisk = (): number => [...s.dossier.instance.engine.oplog.records.values()].filter((c) => c.versions[0]?.bytes === undefined).length;
     assert.ok(onDisk() >= 50, `old entries hold no bytes in memory: ${onDisk()}`);
     assert.deepEqual(await read(), Array.from({ length: 60 }, (_, i) => i));
-    await s.close();
+    await s.stop();
     s = await open(dir);
     s.dossier.instance.engine.oplogResidentBytesMax = 2000;
     await s.client.db('o').collection<AnyDoc>('c').insertOne({ _id: 60 });
     assert.ok(onDisk() >= 50, `after a restart too: ${onDisk()}`);
     assert.deepEqual(await read(), Array.from({ length: 61 }, (_, i) => i));
-    await s.close();
+    await s.stop();
   });
 });
 
@@ -341,6 +333,6 @@ describe('durable storage: commands', () => {
     await admin.command({ replSetResizeOplog: 1, size: 2000, minRetentionHours: 1 });
     const stats = await s.client.db('local').command({ collStats: 'oplog.rs' });
     assert.equal(stats.maxSize, 2000 * 1024 * 1024);
-    await s.close();
+    await s.stop();
   });
 });
