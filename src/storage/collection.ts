@@ -113,6 +113,13 @@ export class IndexState {
     return generated.keys;
   }
 
+  /** `key` as a document of the key pattern's paths (duplicate-key errors, validate). */
+  keyDocument(key: IndexKey): Document {
+    const out: Document = {};
+    this.fields.forEach((f, i) => (out[f.path] = key[i]));
+    return out;
+  }
+
   hasKey(doc: Document | null, key: IndexKey): boolean {
     return this.keysOf(doc).some((k) => compareKeys(k, key, this.fields) === 0);
   }

@@ -8,8 +8,8 @@
  */
 import type { Clock } from '../platform/index.js';
 import { Collection, IndexState, RecordChain, type CollectionOptions, type IndexSpec, type RecordId, type Version } from './collection.js';
-import { StorageTxn, type WriteOp } from './txn.js';
-import { Long, documentSize, encodeDocument, dossierError, fail, formatDocument, timestampOf, tsKeyOf, Timestamp, UUID, type Document, type HybridLogicalClock, type TsKey, DossierError, ErrorCodes } from './deps.js';
+import { StorageTxn, duplicateKey, type WriteOp } from './txn.js';
+import { Long, documentSize, encodeDocument, dossierError, fail, timestampOf, tsKeyOf, Timestamp, UUID, type Document, type HybridLogicalClock, type TsKey } from './deps.js';
 import { compareKeys } from './keys.js';
 import type { CheckpointSource, Persistence } from './persistence.js';
 import { readRecoveredState, type RecoveredState } from './recovery.js';
@@ -262,17 +262,8 @@ export class StorageEngine {
       for (const other of index.entriesWithKey(key)) {
         if (other.rid === rid) continue;
         const otherDoc = coll.records.get(other.rid)?.latest()?.doc ?? null;
-        if (otherDoc && index.keysOf(otherDoc).some((k) => compareKeys(k, key, index.fields) === 0)) {
-          const keyValue: Document = {};
-          index.fields.forEach((f, i) => (keyValue[f.path] = key[i]));
-          throw new DossierError(ErrorCodes.DuplicateKey, `E11000 duplicate key error collection: ${coll.ns} index: ${index.name} dup key: ${formatDocument(keyValue)}`, {
-            extra: { keyPattern: spec(index), keyValue },
-          });
-        }
+        if (otherDoc && index.keysOf(otherDoc).some((k) => compareKeys(k, key, index.fields) === 0)) throw duplicateKey(coll, index, key);
       }
-    }
-    function spec(i: IndexState): Document {
-      return i.spec.key;
     }
   }
 

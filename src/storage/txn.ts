@@ -288,13 +288,11 @@ export function blockingTransactionOf(e: unknown): StorageTxn | undefined {
   return e instanceof DossierError ? blockers.get(e) : undefined;
 }
 
-function duplicateKey(coll: Collection, index: IndexState, key: IndexKey): DossierError {
+/** DuplicateKey (11000) as mongod words it, with keyPattern and keyValue. */
+export function duplicateKey(coll: Collection, index: IndexState, key: IndexKey): DossierError {
   const keyPattern: Document = {};
-  const keyValue: Document = {};
-  index.fields.forEach((f, i) => {
-    keyPattern[f.path] = index.spec.key[f.path];
-    keyValue[f.path] = key[i];
-  });
+  index.fields.forEach((f) => (keyPattern[f.path] = index.spec.key[f.path]));
+  const keyValue = index.keyDocument(key);
   return new DossierError(ErrorCodes.DuplicateKey, `E11000 duplicate key error collection: ${coll.ns} index: ${index.name} dup key: ${formatDocument(keyValue)}`, {
     extra: { keyPattern, keyValue },
   });

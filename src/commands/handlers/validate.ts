@@ -49,7 +49,7 @@ export function validateCollection(coll: Collection, readTs: number): Document {
         keys++;
         if (index.tree.has({ key, rid })) continue;
         missing++;
-        if (missingIndexEntries.length < INCONSISTENCIES_LISTED_MAX) missingIndexEntries.push({ indexName: index.name, recordId: Long.fromNumber(rid), idKey: { _id: doc._id }, indexKey: keyDocument(index, key) });
+        if (missingIndexEntries.length < INCONSISTENCIES_LISTED_MAX) missingIndexEntries.push({ indexName: index.name, recordId: Long.fromNumber(rid), idKey: { _id: doc._id }, indexKey: index.keyDocument(key) });
       }
     }
     const extra = extraEntries(coll, index, extraIndexEntries);
@@ -87,13 +87,7 @@ function extraEntries(coll: Collection, index: IndexState, out: Document[]): num
     const versions = chain ? [...chain.versions.map((v) => (v.bytes ? null : v.doc)), chain.pending?.doc ?? null] : [];
     if (versions.some((doc) => index.hasKey(doc, entry.key))) continue;
     extra++;
-    if (out.length < INCONSISTENCIES_LISTED_MAX) out.push({ indexName: index.name, recordId: Long.fromNumber(entry.rid), indexKey: keyDocument(index, entry.key) });
+    if (out.length < INCONSISTENCIES_LISTED_MAX) out.push({ indexName: index.name, recordId: Long.fromNumber(entry.rid), indexKey: index.keyDocument(entry.key) });
   }
   return extra;
-}
-
-function keyDocument(index: IndexState, key: readonly unknown[]): Document {
-  const out: Document = {};
-  index.fields.forEach((f, i) => (out[f.path] = key[i] as Document[string]));
-  return out;
 }
