@@ -207,7 +207,7 @@ export class Journal {
   private takePending(batch: Batch): Batch {
     const base = batch.bytes.length;
     batch.bytes = base === 0 ? Buffer.concat(this.pending) : Buffer.concat([batch.bytes, ...this.pending]);
-    for (const r of this.pendingRecords) batch.records.push({ ...r, at: base + r.at });
+    for (const r of this.pendingRecords) batch.records.push({ at: base + r.at, length: r.length, placed: r.placed });
     batch.lastSeq = this.lastSeq;
     batch.lastTs = this.pendingLastTs;
     this.pending = [];
