@@ -7,6 +7,7 @@
  * kept while any open reader may still see them and dropped afterwards.
  */
 import type { Clock } from '../platform/index.js';
+import type { Journal, RecordPlacement } from '../durability/index.js';
 import { Collection, IndexState, RecordChain, type CollectionOptions, type IndexSpec, type RecordId, type Version } from './collection.js';
 import { StorageTxn, duplicateKey, type WriteOp } from './txn.js';
 import { Long, documentSize, encodeDocument, dossierError, fail, timestampOf, tsKeyOf, tsKeyAtSeconds, Timestamp, UUID, type Document, type HybridLogicalClock, type TsKey } from './deps.js';
@@ -114,7 +115,7 @@ export class StorageEngine {
       for (const spec of c.indexes) coll.indexes.set(spec.name, new IndexState(spec, partialFilterOf(spec)));
       for (const [rid, doc] of c.records) {
         const chain = new RecordChain();
-        chain.versions.push({ ts: state.lastTs, doc });
+        chain.versions = [{ ts: state.lastTs, doc }];
         coll.restoreRecord(rid, chain);
         coll.addIndexEntries(doc, rid, () => {});
       }
@@ -454,12 +455,11 @@ export class StorageEngine {
       this.persistence.logCommit(ts, journaled, local, (where) => {
         // Once durable, each entry can be read back from its place in the record.
         let at = 0;
-        stored.forEach((version, i) => {
-          const start = at;
+        for (let i = 0; i < stored.length; i++) {
           const length = journaled[i]!.length;
-          version.load = () => journal.readPayload(where).subarray(start, start + length);
+          stored[i]!.load = journalLoader(journal, where, at, at + length);
           at += length;
-        });
+        }
       });
       this.evictOplogBytes();
     }
@@ -486,7 +486,7 @@ export class StorageEngine {
     const rid = this.oplog.allocateRecordId();
     const chain = new RecordChain();
     const version: Version = load ? { ts, doc: null, load } : { ts, doc: null, bytes };
-    chain.versions.push(version);
+    chain.versions = [version];
     this.oplog.records.set(rid, chain);
     this.oplogSizes.set(rid, bytes.length);
     this.oplogBytes += bytes.length;
@@ -519,6 +519,15 @@ export class StorageEngine {
   get oplogSizeBytes(): number {
     return this.oplogBytes;
   }
+}
+
+/**
+ * Reads an oplog entry back from its journal record. Made here, outside appendOplog, so the
+ * closure holds only these four values: one made inside would keep that commit's whole scope
+ * alive (its encoded entries among them), for as long as the entry stays in the oplog.
+ */
+function journalLoader(journal: Journal, where: RecordPlacement, start: number, end: number): () => Buffer {
+  return () => journal.readPayload(where).subarray(start, end);
 }
 
 /** A collection's catalog entry as checkpoints and journal catalog records hold it. */
