@@ -9,7 +9,7 @@
  */
 import { fail, failLocation } from '../../base/index.js';
 import { FIND_DEFAULT_BATCH_SIZE } from '../../base/limits.js';
-import { compareValues, isDocument, toJsNumber, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { compareValues, isDocument, toJsNumber, typeNameOf, type BsonValue, type Collator, type Document } from '../../bson/index.js';
 import { timestampOf } from '../../time/index.js';
 import { newStats, runQuery, type ExecutionStats } from '../../query/executor.js';
 import { parseHint, type Hint } from '../../query/planner.js';
@@ -19,7 +19,7 @@ import {
 } from '../../query/aggregate/index.js';
 import type { StorageTxn } from '../../storage/index.js';
 import { CommandArgs } from '../args.js';
-import { compileQuery, cursorReply, endRead, nonNegative, readTransaction, rejectCollation } from '../query-support.js';
+import { compileQuery, cursorReply, endRead, nonNegative, readTransaction, parseCollation, effectiveCollation } from '../query-support.js';
 import { checkStorable, insertDocument, sortLimit, validateAgainstCollection } from '../write-support.js';
 import { validateCollectionName } from '../namespaces.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
@@ -42,6 +42,8 @@ export interface AggregateRequest {
   hint: Hint;
   let: Document | undefined;
   bypassDocumentValidation: boolean;
+  /** The `collation` argument: undefined means the collection's default. */
+  collation: Collator | null | undefined;
 }
 
 export function parseAggregate(ctx: CommandContext): AggregateRequest {
@@ -57,7 +59,7 @@ export function parseAggregate(ctx: CommandContext): AggregateRequest {
   }
   const a = new CommandArgs('aggregate', ctx.body);
   a.rejectUnknown(AGGREGATE_FIELDS);
-  rejectCollation(ctx.body.collation);
+  const collation = parseCollation(ctx.body.collation);
   if (ctx.body.pipeline === undefined) failLocation(40414, "BSON field 'aggregate.pipeline' is missing but a required field");
   const pipeline = a.array('pipeline')!;
   const explain = a.bool('explain') ?? false;
@@ -78,6 +80,7 @@ export function parseAggregate(ctx: CommandContext): AggregateRequest {
     hint: parseHint(ctx.body.hint),
     let: a.document('let'),
     bypassDocumentValidation: a.bool('bypassDocumentValidation') ?? false,
+    collation,
   };
 }
 
@@ -96,12 +99,16 @@ interface CompiledAggregate {
   /** The command's `let`: each value's slot in the pipeline, its expression and that expression's own parse state. */
   lets: Array<{ slot: number; expr: Expression; state: ParseState }>;
   random: () => number;
+  /** The collation the pipeline runs with (its own, else the collection's default). */
+  collator: Collator | null;
 }
 
 /** Parses the request's pipeline (with its `let`), as mongod does before reading anything. */
 export function compileAggregate(ctx: CommandContext, req: AggregateRequest): CompiledAggregate {
   const random = randomOf(ctx);
-  const scope = Scope.root({ random });
+  const coll = req.collection !== undefined ? ctx.instance.getCollection(ctx.db, req.collection) : undefined;
+  const collator = effectiveCollation(req.collation, coll);
+  const scope = Scope.root(collator ? { random, collator } : { random });
   const lets: CompiledAggregate['lets'] = [];
   for (const name of Object.keys(req.let ?? {})) {
     validateVariableName(name);
@@ -117,7 +124,7 @@ export function compileAggregate(ctx: CommandContext, req: AggregateRequest): Co
   if (writes && ctx.generic.readConcern?.level === 'linearizable') {
     fail('InvalidOptions', `{readConcern: {level: "linearizable"}} is not supported with ${'$out' in last ? '$out' : '$merge'}`);
   }
-  return { parsed, lets, random };
+  return { parsed, lets, random, collator };
 }
 
 function outputWriter(ctx: CommandContext, req: AggregateRequest, txn: StorageTxn, db: string, collName: string): OutputWriter {
@@ -257,7 +264,7 @@ function runContextFor(ctx: CommandContext, req: AggregateRequest, compiled: Com
   const clusterTime = timestampOf(instance.hlc.now());
   const vars = baseVariables(compiled.parsed.state, now, clusterTime);
   for (const l of compiled.lets) vars[l.slot] = l.expr.evaluate(newVariables(l.state, {}, now, clusterTime));
-  return makeRunContext(hostFor(ctx, req, txn), ctx.db, limitsFor(ctx, req), vars, { random: compiled.random }, {
+  return makeRunContext(hostFor(ctx, req, txn), ctx.db, limitsFor(ctx, req), vars, compiled.collator ? { random: compiled.random, collator: compiled.collator } : { random: compiled.random }, {
     monotonicMs: () => instance.clock.monotonicMs(),
     sliceMs: PIPELINE_SLICE_MS,
   });
@@ -277,7 +284,7 @@ export async function explainAggregate(ctx: CommandContext, verbosity: string, r
   const compiled = compileAggregate(ctx, req);
   const coll = req.collection !== undefined ? ctx.instance.getCollection(ctx.db, req.collection) : undefined;
   const stages = compiled.parsed.stages;
-  const src = planSource(stages, coll, req.hint);
+  const src = planSource(stages, coll, req.hint, compiled.collator);
   const collectionless = compiled.parsed.definitions[0]?.collectionless === true;
   const ns = req.collection !== undefined ? `${ctx.db}.${req.collection}` : `${ctx.db}.$cmd.aggregate`;
   const queryPlanner: Document = {

@@ -7,7 +7,7 @@ import { isDocument, toJsNumber, typeNameOf, type BsonValue } from '../../bson/i
 import { runQuery } from '../../query/executor.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { validateCollectionName } from '../namespaces.js';
-import { compileQuery, rejectCollation, endRead, readTransaction } from '../query-support.js';
+import { compileQuery, parseCollation, endRead, readTransaction } from '../query-support.js';
 import { sortLimit } from '../write-support.js';
 import type { CommandDefinition } from '../types.js';
 
@@ -60,10 +60,10 @@ export const countCommand: CommandDefinition = {
     const skip = parseSkip(ctx.body.skip);
     const hint = ctx.body.hint;
     if (hint !== undefined && typeof hint !== 'string' && !isDocument(hint)) fail('FailedToParse', 'Hint must be a string or an object');
-    rejectCollation(ctx.body.collation);
+    const collation = parseCollation(ctx.body.collation);
     const { instance } = ctx;
     const coll = instance.getCollection(ctx.db, name);
-    const q = compileQuery(coll, query, undefined, hint);
+    const q = compileQuery(coll, query, undefined, hint, undefined, undefined, collation);
     const read = readTransaction(ctx);
     const txn = read.txn;
     try {

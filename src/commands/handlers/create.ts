@@ -1,5 +1,6 @@
 import { fail, failLocation } from '../../base/index.js';
-import { Long, compareValues, formatDocument, isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { Long, collationDocument, compareValues, formatDocument, isDocument, parseCollationArgument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import type { IndexSpec } from '../../storage/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { isGenericArgument } from '../generic.js';
 import { validateCollectionName } from '../namespaces.js';
@@ -166,6 +167,9 @@ export function collectionOptionsFrom(body: Document): Document {
   const a = new CommandArgs('create', body);
   const options: Document = {};
   cappedOptions(a, options);
+  // Stored in mongod's full form; a simple collation is the absence of one.
+  const collator = parseCollationArgument(body.collation);
+  if (collator) options.collation = collationDocument(collator);
   const images = a.document('changeStreamPreAndPostImages');
   if (images !== undefined && preAndPostImagesOption('create', images)) options.changeStreamPreAndPostImages = { enabled: true };
   const validator = a.document('validator');
@@ -217,9 +221,6 @@ export const createCommand: CommandDefinition = {
       if (ctx.body[k] === undefined || ctx.body[k] === false) continue;
       fail('InvalidOptions', `The '${k}' option of create is not supported by Dossier yet${k === 'viewOn' || k === 'pipeline' ? ' (views)' : ''}`);
     }
-    if (ctx.body.collation !== undefined && (!isDocument(ctx.body.collation) || (Object.keys(ctx.body.collation).length > 0 && ctx.body.collation.locale !== 'simple'))) {
-      fail('NotImplemented', 'Dossier does not support collations other than { locale: "simple" } yet');
-    }
     if (ctx.body.idIndex !== undefined && !isDocument(ctx.body.idIndex)) fail('TypeMismatch', `BSON field 'create.idIndex' is the wrong type '${typeNameOf(ctx.body.idIndex)}', expected type 'object'`);
     if (isDocument(ctx.body.timeseries)) checkTimeseriesCreate(`${ctx.db}.${name}`, ctx.body, ctx.body.timeseries);
     const options = collectionOptionsFrom(ctx.body);
@@ -232,7 +233,9 @@ export const createCommand: CommandDefinition = {
     const timeField = timeFieldOf(options);
     if (timeField !== undefined && ctx.inTransaction) fail('OperationNotSupportedInTransaction', 'Cannot create a time-series collection in a multi-document transaction.');
     // Time-series measurements have no _id index (mongod keeps them in buckets): _ids may repeat.
-    const coll = ctx.instance.engine.createCollection(ctx.db, name, options, timeField === undefined ? undefined : null);
+    // The _id index takes the collection's default collation, as in mongod.
+    const idIndex: Document = { v: 2, key: { _id: 1 }, name: '_id_', ...(isDocument(options.collation) ? { collation: options.collation } : {}) };
+    const coll = ctx.instance.engine.createCollection(ctx.db, name, options, timeField === undefined ? (idIndex as IndexSpec) : null);
     buildCollectionHooks(coll);
     // Since 6.3 mongod indexes a new time-series collection on its meta and time fields.
     const metaField = isDocument(options.timeseries) ? options.timeseries.metaField : undefined;

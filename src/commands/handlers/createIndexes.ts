@@ -19,7 +19,8 @@ export const createIndexesCommand: CommandDefinition = {
     a.rejectUnknown(['indexes', 'commitQuorum', 'ignoreUnknownIndexOptions', 'isTimeseriesNamespace']);
     const raw = a.required('indexes', a.array);
     if (raw.length === 0) fail('BadValue', 'Must specify at least one index to create');
-    const specs = raw.map(normalizeIndexSpec);
+    const existingColl = ctx.instance.getCollection(ctx.db, name);
+    const specs = raw.map((r) => normalizeIndexSpec(r, existingColl?.defaultCollator ?? null));
     const names = new Set<string>();
     for (const s of specs) {
       if (names.has(s.name)) fail('IndexKeySpecsConflict', `Index with name: ${s.name} already exists with a different key`);

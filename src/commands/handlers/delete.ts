@@ -1,7 +1,7 @@
 import { fail } from '../../base/index.js';
 import { isDocument, toJsNumber, typeNameOf } from '../../bson/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
-import { rejectCollation } from '../query-support.js';
+import { parseCollation } from '../query-support.js';
 import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
 import { checkWriteAllowedInTransaction, executeDelete, executeDeleteMany } from '../write-support.js';
 import { checkBatchSize, checkWritableNamespace, runStatements, withRetriedStmtIds } from '../write-batch.js';
@@ -36,12 +36,12 @@ export const deleteCommand: CommandDefinition = {
       const q = a.required('q', a.document);
       const limit = a.required('limit', a.number);
       if (limit !== 0 && limit !== 1) fail('FailedToParse', `The limit field in delete objects must be 0 or 1. Got ${toJsNumber(limit)}`);
-      rejectCollation(raw.collation);
+      const collation = parseCollation(raw.collation);
       const stmtId = stmtIdFor(ctx.body, i);
       const { result, retried: wasRetried } = await retryableStatement(ctx, stmtId, async () => {
         const coll = instance.getCollection(ctx.db, name);
-        if (limit === 0 && !ctx.transaction) return { n: (await executeDeleteMany(ctx, stmtId, coll, q, raw.hint, args.document('let'))).n };
-        return { n: (await runWrite(ctx, stmtId, (txn) => executeDelete(instance, txn, coll, q, limit === 1, raw.hint, undefined, args.document('let')))).n };
+        if (limit === 0 && !ctx.transaction) return { n: (await executeDeleteMany(ctx, stmtId, coll, q, raw.hint, args.document('let'), collation)).n };
+        return { n: (await runWrite(ctx, stmtId, (txn) => executeDelete(instance, txn, coll, q, limit === 1, raw.hint, undefined, args.document('let'), collation))).n };
       });
       if (wasRetried) retried.push(stmtId);
       n += result.n;

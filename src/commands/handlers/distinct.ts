@@ -8,12 +8,12 @@
 import { timestampOf } from '../../time/index.js';
 import { fail, failLocation } from '../../base/index.js';
 import { BSON_OBJECT_SIZE_MAX_BYTES } from '../../base/limits.js';
-import { compareValues, documentSize, isDocument, type BsonValue, type Document } from '../../bson/index.js';
+import { compareValues, documentSize, isDocument, type BsonValue, type Collator, type Document } from '../../bson/index.js';
 import { runQuery } from '../../query/executor.js';
 import { getField } from '../../query/path.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { validateCollectionName } from '../namespaces.js';
-import { compileQuery, rejectCollation, endRead, readTransaction } from '../query-support.js';
+import { compileQuery, parseCollation, endRead, readTransaction } from '../query-support.js';
 import { sortLimit } from '../write-support.js';
 import type { CommandDefinition } from '../types.js';
 
@@ -55,12 +55,12 @@ function fieldOf(obj: Document | BsonValue[], name: string): BsonValue {
 }
 
 /** Inserts `v` into the ascending array `sorted` unless an equal value is there. */
-function insertDistinct(sorted: BsonValue[], v: BsonValue): void {
+function insertDistinct(sorted: BsonValue[], v: BsonValue, collator: Collator | null): void {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const c = compareValues(sorted[mid], v);
+    const c = compareValues(sorted[mid], v, collator);
     if (c === 0) return;
     if (c < 0) lo = mid + 1;
     else hi = mid;
@@ -86,10 +86,10 @@ export const distinctCommand: CommandDefinition = {
     const query = ctx.body.query === null ? undefined : a.document('query');
     const hint = ctx.body.hint;
     if (hint !== undefined && typeof hint !== 'string' && !isDocument(hint)) fail('FailedToParse', 'Hint must be a string or an object');
-    rejectCollation(ctx.body.collation);
+    const collation = parseCollation(ctx.body.collation);
     const { instance } = ctx;
     const coll = instance.getCollection(ctx.db, name);
-    const q = compileQuery(coll, query, undefined, hint);
+    const q = compileQuery(coll, query, undefined, hint, undefined, undefined, collation);
     const read = readTransaction(ctx);
     const txn = read.txn;
     const readTs = txn.readTs;
@@ -99,7 +99,7 @@ export const distinctCommand: CommandDefinition = {
       for (const c of runQuery(txn, coll, q.planned, q.filter, { sortMemoryLimitBytes: sortLimit(instance) })) {
         found.length = 0;
         extractAlongPath(c.doc, key, found);
-        for (const v of found) insertDistinct(values, v);
+        for (const v of found) insertDistinct(values, v, q.collator);
       }
     } finally {
       endRead(ctx, read);
