@@ -132,7 +132,7 @@ export interface UpdateOutcome {
 /** Parses the update of a statement; arrayFilters and $pull conditions compare by its collation on `coll`. */
 export function parseUpdateStatement(stmt: UpdateStatement, coll: Collection | undefined): ParsedUpdate {
   const collator = effectiveCollation(stmt.collation, coll);
-  const parsed = parseUpdate(stmt.u, { arrayFilters: stmt.arrayFilters, matcherFactory: matcherFactoryFor(collator), parsePipeline: pipelineUpdateHook(stmt.lets ? { let: stmt.lets } : {}) });
+  const parsed = parseUpdate(stmt.u, { arrayFilters: stmt.arrayFilters, matcherFactory: matcherFactoryFor(collator), collator, parsePipeline: pipelineUpdateHook(stmt.lets ? { let: stmt.lets } : {}) });
   if (stmt.multi && parsed.kind === 'replacement') fail('FailedToParse', 'multi update is not supported for replacement-style update');
   return parsed;
 }

@@ -4,7 +4,7 @@
  * already gives the requested sort. The choice shows in explain's winning plan.
  */
 import { fail } from '../base/index.js';
-import { compareValues, isDocument, MaxKey, MinKey, sameCollation, typeNameOf, type BsonValue, type Collator, type Document } from '../bson/index.js';
+import { collationDocument, compareValues, isDocument, MaxKey, MinKey, sameCollation, typeNameOf, type BsonValue, type Collator, type Document } from '../bson/index.js';
 import type { Collection, IndexState, KeyInterval } from '../storage/index.js';
 import { indexBounds, intervalToString } from './bounds.js';
 import { parseFilter, type FilterNode } from './filter/index.js';
@@ -201,6 +201,7 @@ export function explainPlan(plan: Plan): Document {
           isSparse: plan.index.spec.sparse === true,
           isPartial: plan.index.partialFilter !== undefined,
           indexVersion: 2,
+          ...(plan.index.collator ? { collation: collationDocument(plan.index.collator) } : {}),
           direction: plan.direction === 1 ? 'forward' : 'backward',
           indexBounds: indexBoundsDoc,
         },
