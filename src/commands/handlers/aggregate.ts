@@ -22,6 +22,7 @@ import { CommandArgs } from '../args.js';
 import { compileQuery, cursorReply, endRead, nonNegative, readTransaction, parseCollation, effectiveCollation } from '../query-support.js';
 import { checkStorable, insertDocument, sortLimit, validateAgainstCollection } from '../write-support.js';
 import { validateCollectionName } from '../namespaces.js';
+import { resolveView, viewReadCollation } from '../views.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
 import { collectionSizes } from './dbStats.js';
 import { currentOpCommand } from './currentOp.js';
@@ -44,6 +45,8 @@ export interface AggregateRequest {
   bypassDocumentValidation: boolean;
   /** The `collation` argument: undefined means the collection's default. */
   collation: Collator | null | undefined;
+  /** The collection read: `collection` itself, or the one under the view it names. */
+  source: string | undefined;
 }
 
 export function parseAggregate(ctx: CommandContext): AggregateRequest {
@@ -71,7 +74,7 @@ export function parseAggregate(ctx: CommandContext): AggregateRequest {
     for (const k of Object.keys(cursor)) if (k !== 'batchSize') fail('IDLUnknownField', `BSON field 'aggregate.cursor.${k}' is an unknown field.`);
     batchSize = nonNegative('batchSize', c.integer('batchSize'));
   }
-  return {
+  const req: AggregateRequest = {
     collection,
     pipeline: pipeline as Document[],
     explain,
@@ -81,7 +84,16 @@ export function parseAggregate(ctx: CommandContext): AggregateRequest {
     let: a.document('let'),
     bypassDocumentValidation: a.bool('bypassDocumentValidation') ?? false,
     collation,
+    source: collection,
   };
+  return withView(ctx, req);
+}
+
+/** An aggregate on a view reads the view's collection through the view's pipeline, in its collation. */
+function withView(ctx: CommandContext, req: AggregateRequest): AggregateRequest {
+  const view = req.collection !== undefined ? resolveView(ctx.instance, ctx.db, req.collection, ctx.transaction) : undefined;
+  if (!view) return req;
+  return { ...req, source: view.collection, pipeline: [...view.pipeline, ...req.pipeline], collation: viewReadCollation(req.collation, view) };
 }
 
 /** Uniform doubles in [0, 1) from the instance's random source (so tests can seed $sample/$rand). */
@@ -106,7 +118,7 @@ interface CompiledAggregate {
 /** Parses the request's pipeline (with its `let`), as mongod does before reading anything. */
 export function compileAggregate(ctx: CommandContext, req: AggregateRequest): CompiledAggregate {
   const random = randomOf(ctx);
-  const coll = req.collection !== undefined ? ctx.instance.getCollection(ctx.db, req.collection) : undefined;
+  const coll = req.source !== undefined ? ctx.instance.getCollection(ctx.db, req.source) : undefined;
   const collator = effectiveCollation(req.collation, coll);
   const scope = Scope.root(collator ? { random, collator } : { random });
   const lets: CompiledAggregate['lets'] = [];
@@ -117,7 +129,7 @@ export function compileAggregate(ctx: CommandContext, req: AggregateRequest): Co
     const expr = parseExpression(req.let![name], own);
     lets.push({ slot: scope.define(name), expr, state: own.state });
   }
-  const parsed = parsePipelineStages(req.pipeline, { scope, db: ctx.db, collection: req.collection, nesting: 'top', inTransaction: ctx.inTransaction });
+  const parsed = parsePipelineStages(req.pipeline, { scope, db: ctx.db, collection: req.source, nesting: 'top', inTransaction: ctx.inTransaction });
   // mongod refuses to write from a linearizable read ($out and $merge are writes).
   const last = req.pipeline[req.pipeline.length - 1];
   const writes = last !== undefined && ('$out' in last || '$merge' in last);
@@ -282,7 +294,7 @@ function* counted(flow: Flow, counter: { n: number }): Flow {
 export async function explainAggregate(ctx: CommandContext, verbosity: string, request?: AggregateRequest): Promise<Document> {
   const req = request ?? parseAggregate(ctx);
   const compiled = compileAggregate(ctx, req);
-  const coll = req.collection !== undefined ? ctx.instance.getCollection(ctx.db, req.collection) : undefined;
+  const coll = req.source !== undefined ? ctx.instance.getCollection(ctx.db, req.source) : undefined;
   const stages = compiled.parsed.stages;
   const src = planSource(stages, coll, req.hint, compiled.collator);
   const collectionless = compiled.parsed.definitions[0]?.collectionless === true;
@@ -355,7 +367,7 @@ export const aggregateCommand: CommandDefinition = {
     if (req.explain) return explainAggregate(ctx, 'queryPlanner', req);
     const compiled = compileAggregate(ctx, req);
     const { instance } = ctx;
-    const coll = req.collection !== undefined ? instance.getCollection(ctx.db, req.collection) : undefined;
+    const coll = req.source !== undefined ? instance.getCollection(ctx.db, req.source) : undefined;
     const ns = req.collection !== undefined ? `${ctx.db}.${req.collection}` : `${ctx.db}.$cmd.aggregate`;
     // The one place the read snapshot comes from: the session's transaction when in one.
     const read = readTransaction(ctx);
@@ -399,6 +411,33 @@ export const aggregateCommand: CommandDefinition = {
     }
   },
 };
+
+/**
+ * Runs an aggregate command body to its end and returns every document: how count and distinct
+ * read a view (its pipeline, then theirs), as mongod rewrites them into aggregations.
+ */
+export async function aggregateAll(ctx: CommandContext, body: Document): Promise<Document[]> {
+  const actx: CommandContext = { ...ctx, body };
+  const req = parseAggregate(actx);
+  const compiled = compileAggregate(actx, req);
+  const coll = req.source !== undefined ? ctx.instance.getCollection(ctx.db, req.source) : undefined;
+  const read = readTransaction(actx);
+  let run: PipelineRun | undefined;
+  try {
+    const rctx = runContextFor(actx, req, compiled, read.txn);
+    run = new PipelineRun(runPipeline(compiled.parsed, rctx, coll, { hint: req.hint }), {
+      yieldToEventLoop,
+      nowMs: () => ctx.instance.clock.monotonicMs(),
+      maxTimeMS: ctx.generic.maxTimeMS,
+      killed: ctx.killed,
+      wrapError: (e) => executorError(e),
+    });
+    return await run.all();
+  } finally {
+    run?.close();
+    endRead(actx, read);
+  }
+}
 
 /**
  * batchSize 0: an empty first batch and a cursor for the rest. cursorReply reads 0 as "no limit",

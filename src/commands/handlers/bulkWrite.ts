@@ -11,6 +11,7 @@ import { executeDelete, executeDeleteMany, executeUpdate, executeUpdateMany, ins
 import { checkBatchSize, checkWritableNamespace } from '../write-batch.js';
 import { retryableStatement, runWrite } from '../write-path.js';
 import { toDossierError } from '../replies.js';
+import { assertNotView } from '../views.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
 
 const FIELDS = ['ops', 'nsInfo', 'ordered', 'bypassDocumentValidation', 'errorsOnly', 'let', 'cursor'];
@@ -31,6 +32,7 @@ async function runOp(ctx: CommandContext, op: Document, i: number, nsInfo: Docum
   if (!kind) fail('FailedToParse', `Unrecognized bulkWrite op: ${Object.keys(op)[0] ?? '(empty)'}`);
   const { db, coll } = namespaceOf(nsInfo, op[kind], i);
   checkWritableNamespace(db, coll);
+  assertNotView(instance, db, coll, ctx.transaction);
   const opCtx: CommandContext = { ...ctx, db };
   if (kind === 'insert') {
     if (!isDocument(op.document)) fail('TypeMismatch', `BSON field 'bulkWrite.ops.document' is the wrong type '${typeNameOf(op.document)}', expected type 'object'`);

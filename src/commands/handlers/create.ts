@@ -1,17 +1,21 @@
 import { fail, failLocation } from '../../base/index.js';
-import { Long, collationDocument, compareValues, formatDocument, isDocument, parseCollationArgument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { Long, collationDocument, compareValues, formatDocument, formatValue, isDocument, parseCollationArgument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import type { IndexSpec } from '../../storage/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { isGenericArgument } from '../generic.js';
 import { validateCollectionName } from '../namespaces.js';
 import { buildCollectionHooks, compilePredicate } from '../validation.js';
-import type { CommandDefinition } from '../types.js';
+import type { CommandContext, CommandDefinition } from '../types.js';
+import { createView, lookupView } from '../views.js';
+import { parsePipelineStages, Scope } from '../../query/aggregate/index.js';
 
 const SUPPORTED = [
-  'validator', 'validationLevel', 'validationAction', 'idIndex', 'storageEngine', 'indexOptionDefaults', 'collation', 'autoIndexId', 'flags',
+  'viewOn', 'pipeline', 'validator', 'validationLevel', 'validationAction', 'idIndex', 'storageEngine', 'indexOptionDefaults', 'collation', 'autoIndexId', 'flags',
   'clusteredIndex', 'changeStreamPreAndPostImages', 'timeseries', 'expireAfterSeconds', 'capped', 'size', 'max',
 ];
-const UNSUPPORTED = ['viewOn', 'pipeline', 'encryptedFields', 'recordIdsReplicated'];
+const UNSUPPORTED = ['encryptedFields', 'recordIdsReplicated'];
+/** Options a view takes besides its definition; any other collection option is refused with it. */
+const VIEW_OPTIONS = new Set(['viewOn', 'pipeline', 'collation']);
 const ONE_PB = 1024 * 1024 * 1024 * 1024 * 1024;
 
 /**
@@ -206,6 +210,38 @@ export function collectionOptionsFrom(body: Document): Document {
   return options;
 }
 
+/** A view's pipeline is parsed to be checked, never run here: nothing draws from this. */
+const PARSE_ONLY_RANDOM = (): number => 0;
+
+/** `create` with `viewOn`: a view, checked as mongod checks its definition. */
+function createViewCommand(ctx: CommandContext, name: string): Document {
+  if (ctx.inTransaction) fail('OperationNotSupportedInTransaction', `Cannot create a view in a multi-document transaction.`);
+  if (ctx.body.idIndex !== undefined) fail('InvalidOptions', `'idIndex' is not allowed with 'viewOn': ${formatValue(ctx.body.idIndex)}`);
+  for (const k of Object.keys(ctx.body)) {
+    if (k === 'create' || VIEW_OPTIONS.has(k) || isGenericArgument(k) || ctx.body[k] === undefined) continue;
+    if (k === 'capped' && ctx.body[k] === false) continue;
+    fail('InvalidOptions', `option not supported on a view: ${k}`);
+  }
+  createView(ctx.instance, { db: ctx.db, name, viewOn: ctx.body.viewOn, pipeline: ctx.body.pipeline, collation: ctx.body.collation }, (pipeline, collator) => {
+    const scope = Scope.root(collator ? { random: PARSE_ONLY_RANDOM, collator } : { random: PARSE_ONLY_RANDOM });
+    const viewOn = ctx.body.viewOn as string;
+    const parsed = parsePipelineStages(pipeline, { scope, db: ctx.db, collection: viewOn, nesting: 'top', inTransaction: false });
+    parsed.definitions.forEach((def, i) => {
+      if (def.writes) {
+        fail('OptionNotSupportedOnView', `The aggregation stage ${def.name} in location ${i} of the pipeline cannot be used in the view definition of ${ctx.db}.${name} because it writes to disk`);
+      }
+      if (def.name === '$changeStream') fail('OptionNotSupportedOnView', '$changeStream cannot be used in a view definition');
+      if (def.collectionless) fail('InvalidNamespace', `'${def.name}' cannot be used in a view definition`);
+    });
+  });
+  return {};
+}
+
+/** A collection cannot take a view's name. */
+function assertNoView(ctx: CommandContext, name: string): void {
+  if (lookupView(ctx.instance, ctx.db, name)) fail('NamespaceExists', `A view already exists. NS: ${ctx.db}.${name}`);
+}
+
 export const createCommand: CommandDefinition = {
   name: 'create',
   help: 'Creates a collection with options (validator, validationLevel, validationAction, clusteredIndex, timeseries, changeStreamPreAndPostImages).',
@@ -219,8 +255,11 @@ export const createCommand: CommandDefinition = {
     a.rejectUnknown([...SUPPORTED, ...UNSUPPORTED]);
     for (const k of UNSUPPORTED) {
       if (ctx.body[k] === undefined || ctx.body[k] === false) continue;
-      fail('InvalidOptions', `The '${k}' option of create is not supported by Dossier yet${k === 'viewOn' || k === 'pipeline' ? ' (views)' : ''}`);
+      fail('InvalidOptions', `The '${k}' option of create is not supported by Dossier yet`);
     }
+    if (ctx.body.pipeline !== undefined && ctx.body.viewOn === undefined) fail('InvalidOptions', "'pipeline' requires 'viewOn' to also be specified");
+    if (ctx.body.viewOn !== undefined) return createViewCommand(ctx, name);
+    assertNoView(ctx, name);
     if (ctx.body.idIndex !== undefined && !isDocument(ctx.body.idIndex)) fail('TypeMismatch', `BSON field 'create.idIndex' is the wrong type '${typeNameOf(ctx.body.idIndex)}', expected type 'object'`);
     if (isDocument(ctx.body.timeseries)) checkTimeseriesCreate(`${ctx.db}.${name}`, ctx.body, ctx.body.timeseries);
     const options = collectionOptionsFrom(ctx.body);

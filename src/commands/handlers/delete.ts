@@ -6,6 +6,7 @@ import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
 import { checkWriteAllowedInTransaction, executeDelete, executeDeleteMany } from '../write-support.js';
 import { checkBatchSize, checkWritableNamespace, runStatements, withRetriedStmtIds } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
+import { assertNotView } from '../views.js';
 
 const STATEMENT_FIELDS = ['q', 'limit', 'hint', 'collation'];
 
@@ -30,6 +31,7 @@ export const deleteCommand: CommandDefinition = {
     const retried: number[] = [];
     const writeErrors = await runStatements(deletes, ordered, ctx.inTransaction, async (raw, i) => {
       instance.opcounters.delete++;
+      assertNotView(instance, ctx.db, name, ctx.transaction);
       if (!isDocument(raw)) fail('TypeMismatch', `BSON field 'delete.deletes.${i}' is the wrong type '${typeNameOf(raw)}', expected type 'object'`);
       for (const k of Object.keys(raw)) if (!STATEMENT_FIELDS.includes(k)) fail('IDLUnknownField', `BSON field 'delete.deletes.${k}' is an unknown field.`);
       const a = new CommandArgs('delete.deletes', raw);

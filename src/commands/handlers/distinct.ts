@@ -15,7 +15,9 @@ import { CommandArgs, collectionNameArg } from '../args.js';
 import { validateCollectionName } from '../namespaces.js';
 import { compileQuery, parseCollation, endRead, readTransaction } from '../query-support.js';
 import { sortLimit } from '../write-support.js';
-import type { CommandDefinition } from '../types.js';
+import { resolveView, viewAggregateBody, viewReadCollation } from '../views.js';
+import { aggregateAll } from './aggregate.js';
+import type { CommandContext, CommandDefinition } from '../types.js';
 
 const DISTINCT_FIELDS = ['key', 'query', 'collation', 'hint', 'readConcern', 'maxTimeMS', '$queryOptions', 'sampleId', 'mirrored'] as const;
 
@@ -68,6 +70,22 @@ function insertDistinct(sorted: BsonValue[], v: BsonValue, collator: Collator | 
   sorted.splice(lo, 0, v);
 }
 
+/** distinct on a view: the view's pipeline and a $match, then the values along `key`, in the view's collation. */
+async function distinctOnView(ctx: CommandContext, view: string, key: string, query: Document | undefined, collator: Collator | null): Promise<Document> {
+  const pipeline: Document[] = query && Object.keys(query).length > 0 ? [{ $match: query }] : [];
+  const options: Document = {};
+  for (const k of ['collation', 'hint'] as const) if (ctx.body[k] !== undefined) options[k] = ctx.body[k];
+  const values: BsonValue[] = [];
+  const found: BsonValue[] = [];
+  for (const doc of await aggregateAll(ctx, viewAggregateBody(ctx, view, pipeline, options))) {
+    found.length = 0;
+    extractAlongPath(doc, key, found);
+    for (const v of found) insertDistinct(values, v, collator);
+  }
+  if (documentSize({ values }) >= BSON_OBJECT_SIZE_MAX_BYTES) failLocation(17217, 'distinct too big, 16mb cap');
+  return { values };
+}
+
 export const distinctCommand: CommandDefinition = {
   name: 'distinct',
   help: '{ distinct : \'collection name\' , key : \'a.b\' , query : {} }',
@@ -88,6 +106,8 @@ export const distinctCommand: CommandDefinition = {
     if (hint !== undefined && typeof hint !== 'string' && !isDocument(hint)) fail('FailedToParse', 'Hint must be a string or an object');
     const collation = parseCollation(ctx.body.collation);
     const { instance } = ctx;
+    const view = resolveView(instance, ctx.db, name, ctx.transaction);
+    if (view) return distinctOnView(ctx, name, key, query, viewReadCollation(collation, view));
     const coll = instance.getCollection(ctx.db, name);
     const q = compileQuery(coll, query, undefined, hint, undefined, undefined, collation);
     const read = readTransaction(ctx);

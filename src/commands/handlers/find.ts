@@ -12,6 +12,8 @@ import { CommandArgs, collectionNameArg } from '../args.js';
 import { compileQuery, cursorReply, endRead, matcherFactoryFor, nonNegative, readTransaction, parseCollation } from '../query-support.js';
 import { sortLimit } from '../write-support.js';
 import { validateCollectionName } from '../namespaces.js';
+import { resolveView, viewAggregateBody } from '../views.js';
+import { aggregateCommand, explainAggregate } from './aggregate.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
 
 const FIND_FIELDS = [
@@ -143,8 +145,24 @@ class TailSource implements Iterator<Document> {
   }
 }
 
-export function explainFind(ctx: CommandContext, verbosity: string): Document {
+/** find on a view, as mongod runs it: an aggregation of $match, $sort, $skip, $limit, $project. */
+function findOnViewBody(ctx: CommandContext, req: FindRequest): Document {
+  if (req.tailable) fail('InvalidPipelineOperator', 'Tailable cursors are not supported in aggregation.');
+  const pipeline: Document[] = [];
+  if (req.filter && Object.keys(req.filter).length > 0) pipeline.push({ $match: req.filter });
+  if (req.sort && Object.keys(req.sort).length > 0) pipeline.push({ $sort: req.sort });
+  if (req.skip) pipeline.push({ $skip: req.skip });
+  if (req.limit) pipeline.push({ $limit: req.limit });
+  if (req.projection && Object.keys(req.projection).length > 0) pipeline.push({ $project: req.projection });
+  const options: Document = {};
+  if (req.batchSize !== undefined) options.cursor = { batchSize: req.batchSize };
+  for (const k of ['collation', 'hint', 'let', 'allowDiskUse'] as const) if (ctx.body[k] !== undefined) options[k] = ctx.body[k];
+  return viewAggregateBody(ctx, req.collection, pipeline, options);
+}
+
+export function explainFind(ctx: CommandContext, verbosity: string): Promise<Document> | Document {
   const req = parseFind(ctx);
+  if (resolveView(ctx.instance, ctx.db, req.collection, ctx.transaction)) return explainAggregate({ ...ctx, body: findOnViewBody(ctx, req) }, verbosity);
   const coll = ctx.instance.getCollection(ctx.db, req.collection);
   const q = compileQuery(coll, req.filter, req.sort, req.hint, new Date(ctx.instance.clock.nowMs()), req.let, req.collation);
   const winningPlan = explainPlan(q.planned.plan);
@@ -187,6 +205,7 @@ export const findCommand: CommandDefinition = {
   run(ctx) {
     const req = parseFind(ctx);
     const { instance } = ctx;
+    if (resolveView(instance, ctx.db, req.collection, ctx.transaction)) return aggregateCommand.run({ ...ctx, body: findOnViewBody(ctx, req) });
     const coll = instance.getCollection(ctx.db, req.collection);
     const q = compileQuery(coll, req.filter, req.sort, req.hint, new Date(instance.clock.nowMs()), req.let, req.collation);
     const projection = req.projection && Object.keys(req.projection).length > 0 ? parseProjection(req.projection, { matcherFactory: matcherFactoryFor(q.collator), parseExpression: expressionHook({ now: new Date(instance.clock.nowMs()), collator: q.collator }) }) : undefined;

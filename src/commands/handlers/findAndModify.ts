@@ -7,6 +7,7 @@ import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
 import { checkWriteAllowedInTransaction, executeDelete, executeUpdate, parseUpdateStatement } from '../write-support.js';
 import { checkWritableNamespace } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
+import { assertNotView } from '../views.js';
 
 const FIELDS = ['query', 'sort', 'remove', 'update', 'new', 'fields', 'upsert', 'bypassDocumentValidation', 'arrayFilters', 'hint', 'collation', 'let'];
 
@@ -43,6 +44,7 @@ export const findAndModifyCommand: CommandDefinition = {
     const projection = fields && Object.keys(fields).length > 0 ? parseProjection(fields, { matcherFactory }) : undefined;
     const project = (d: Document | null): Document | null => (d && projection ? applyProjection(projection, d, {}) : d);
     const { instance } = ctx;
+    assertNotView(instance, ctx.db, name, ctx.transaction);
     checkWriteAllowedInTransaction(instance.getCollection(ctx.db, name), ctx.inTransaction);
     const stmtId = stmtIdFor(ctx.body, 0);
     // A retry answers with the recorded reply: the original pre- or post-image, not a new one.

@@ -6,6 +6,7 @@ import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
 import { checkWriteAllowedInTransaction, executeUpdate, executeUpdateMany, parseUpdateStatement, type UpdateStatement } from '../write-support.js';
 import { checkBatchSize, checkWritableNamespace, runStatements, withRetriedStmtIds } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
+import { assertNotView } from '../views.js';
 
 const STATEMENT_FIELDS = ['q', 'u', 'upsert', 'multi', 'arrayFilters', 'hint', 'collation', 'c', 'sort', 'upsertSupplied'];
 
@@ -56,6 +57,7 @@ export const updateCommand: CommandDefinition = {
     const retried: number[] = [];
     const writeErrors = await runStatements(updates, ordered, ctx.inTransaction, async (raw, index) => {
       instance.opcounters.update++;
+      assertNotView(instance, ctx.db, name, ctx.transaction);
       const stmt = parseUpdateEntry(raw, index, bypass, args.document('let'));
       const parsed = parseUpdateStatement(stmt, instance.getCollection(ctx.db, name));
       const stmtId = stmtIdFor(ctx.body, index);
