@@ -78,7 +78,8 @@ function bindLet(scope: Scope, letSpec: Document | undefined, now: Date, cluster
 export function expressionHook(options: ExpressionHookOptions = {}): (expr: BsonValue) => (doc: Document) => BsonValue {
   const now = options.now ?? new Date(0);
   const clusterTime = options.clusterTime ?? null;
-  const env: ExpressionEnvironment = { random: options.random ?? defaultRandom, ...(options.collator ? { collator: options.collator } : {}) };
+  const env: ExpressionEnvironment = { random: options.random ?? defaultRandom };
+  if (options.collator) env.collator = options.collator;
   return (spec) => {
     const scope = Scope.root(env);
     const lets = bindLet(scope, options.let, now, clusterTime);
