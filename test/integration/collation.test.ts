@@ -79,6 +79,14 @@ describe('collation', () => {
     assert.deepEqual(eq[1], { same: true, set: ['a', 'b'] });
   });
 
+  it('$lookup joins by the collation', async () => {
+    await db.collection<Any>('orders').insertMany([{ _id: 1, item: 'Apple' }, { _id: 2, item: 'kiwi' }]);
+    await db.collection<Any>('stock').insertMany([{ _id: 'a', name: 'apple' }, { _id: 'k', name: 'KIWI' }]);
+    const lookup = [{ $lookup: { from: 'stock', localField: 'item', foreignField: 'name', as: 's' } }, { $project: { n: { $size: '$s' } } }];
+    assert.deepEqual(await db.collection('orders').aggregate(lookup, { collation: { locale: 'en', strength: 2 } }).toArray(), [{ _id: 1, n: 1 }, { _id: 2, n: 1 }]);
+    assert.deepEqual(await db.collection('orders').aggregate(lookup).toArray(), [{ _id: 1, n: 0 }, { _id: 2, n: 0 }]);
+  });
+
   it('a collated index serves queries with its collation only', async () => {
     const c = db.collection('indexed');
     await c.insertMany([{ s: 'Hello' }, { s: 'hello' }, { s: 'world' }, { n: 5 }]);

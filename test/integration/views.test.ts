@@ -59,6 +59,17 @@ describe('views', () => {
     assert.deepEqual(total, [{ _id: null, qty: 55 }]);
   });
 
+  it('$lookup and $unionWith read a view through its pipeline', async () => {
+    await db.collection<Any>('items').insertMany([{ _id: 'apple' }, { _id: 'cherry' }]);
+    const joined = await db
+      .collection('items')
+      .aggregate([{ $lookup: { from: 'active', localField: '_id', foreignField: 'item', as: 'orders' } }, { $project: { ids: '$orders._id' } }])
+      .toArray();
+    assert.deepEqual(joined, [{ _id: 'apple', ids: [1] }, { _id: 'cherry', ids: [] }]);
+    const union = await db.collection('items').aggregate([{ $unionWith: { coll: 'active', pipeline: [{ $project: { _id: 1 } }] } }]).toArray();
+    assert.deepEqual(union.map((d) => d._id), ['apple', 'cherry', 1, 2, 4]);
+  });
+
   it('views on views apply every pipeline, innermost first', async () => {
     await db.createCollection('activeBig', { viewOn: 'active', pipeline: [{ $match: { qty: { $gte: 20 } } }, { $project: { item: 1 } }] });
     const docs = await db.collection<Any>('activeBig').find({}).sort({ _id: 1 }).toArray();

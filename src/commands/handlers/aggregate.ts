@@ -194,6 +194,10 @@ function hostFor(ctx: CommandContext, req: AggregateRequest, txn: StorageTxn): P
     txn,
     hostName: instance.config.host,
     getCollection: (db, name) => instance.getCollection(db, name),
+    resolveView(db, name) {
+      const view = resolveView(instance, db, name, txn);
+      return view && { collection: view.collection, pipeline: view.pipeline };
+    },
     openOutput(db, collName) {
       // $out and $merge write in a transaction of their own (they are refused inside a user's).
       const w = instance.engine.begin();
