@@ -135,17 +135,9 @@ export interface ViewRequest {
  * collection), a collation that agrees with any view it stands on, no cycle, and a depth of at
  * most VIEW_DEPTH_MAX. Creating the same view again is a no-op, as for collections since 7.0.
  */
-export function createView(instance: Instance, req: ViewRequest, validatePipeline: (pipeline: Document[], collator: Collator | null) => void): void {
+export function createView(instance: Instance, req: ViewRequest, validatePipeline: PipelineValidator): void {
   const { db, name } = req;
-  if (typeof req.viewOn !== 'string') fail('TypeMismatch', `BSON field 'create.viewOn' is the wrong type '${typeNameOf(req.viewOn)}', expected type 'string'`);
-  const viewOn = req.viewOn;
-  if (viewOn === '' || viewOn.includes('\0') || viewOn.startsWith('.') || viewOn.includes('$')) fail('InvalidNamespace', `invalid name for 'viewOn': ${viewOn}`);
-  const pipelineValue = req.pipeline ?? [];
-  if (!Array.isArray(pipelineValue)) fail('TypeMismatch', `BSON field 'create.pipeline' is the wrong type '${typeNameOf(pipelineValue)}', expected type 'array'`);
-  pipelineValue.forEach((stage: BsonValue, i: number) => {
-    if (!isDocument(stage)) fail('TypeMismatch', `BSON field 'create.pipeline.${i}' is the wrong type '${typeNameOf(stage)}', expected type 'object'`);
-  });
-  const pipeline = pipelineValue as Document[];
+  const { viewOn, pipeline } = definitionFields('create', req.viewOn, req.pipeline ?? []);
   let collator: Collator | null = null;
   if (req.collation !== undefined) {
     if (!isDocument(req.collation)) fail('TypeMismatch', `BSON field 'create.collation' is the wrong type '${typeNameOf(req.collation)}', expected type 'object'`);
@@ -161,9 +153,49 @@ export function createView(instance: Instance, req: ViewRequest, validatePipelin
     fail('NamespaceExists', `namespace ${db}.${name} already exists, but with different options: ${formatDocument({ viewOn: existing.viewOn, pipeline: existing.pipeline })}`);
   }
   if (instance.getCollection(db, name)) fail('NamespaceExists', `Collection ${db}.${name} already exists.`);
+  checkDefinition(instance, db, name, viewOn, pipeline, collator, validatePipeline);
 
+  const views = instance.ensureCollection(db, SYSTEM_VIEWS);
+  autocommit(instance, (txn) => void txn.insert(views, definition));
+}
+
+/**
+ * collMod of a view: a new `viewOn` and/or `pipeline` (the other kept), checked as at create;
+ * the view keeps its collation.
+ */
+export function modifyView(instance: Instance, view: ViewDefinition, changes: { viewOn: BsonValue; pipeline: BsonValue }, validatePipeline: PipelineValidator): void {
+  const { db, name } = view;
+  const { viewOn, pipeline } = definitionFields('collMod', changes.viewOn ?? view.viewOn, changes.pipeline ?? view.pipeline);
+  const collator = view.collation ? makeCollator(view.collation) : null;
+  checkDefinition(instance, db, name, viewOn, pipeline, collator, validatePipeline);
+  const definition: Document = { _id: `${db}.${name}`, viewOn, pipeline };
+  if (view.collation) definition.collation = view.collation;
+  const views = systemViews(instance, db)!;
+  autocommit(instance, (txn) => {
+    const found = txn.findById(views, `${db}.${name}`);
+    if (!found) fail('NamespaceNotFound', `cannot modify missing view ${db}.${name}`);
+    txn.update(views, found.rid, definition);
+  });
+}
+
+/** Checks what a pipeline may hold in a view; throws mongod's errors (see create's validator). */
+export type PipelineValidator = (pipeline: Document[], collator: Collator | null, viewOn: string) => void;
+
+function definitionFields(command: string, viewOnValue: BsonValue, pipelineValue: BsonValue): { viewOn: string; pipeline: Document[] } {
+  if (typeof viewOnValue !== 'string') fail('TypeMismatch', `BSON field '${command}.viewOn' is the wrong type '${typeNameOf(viewOnValue)}', expected type 'string'`);
+  const viewOn = viewOnValue;
+  if (viewOn === '' || viewOn.includes('\0') || viewOn.startsWith('.') || viewOn.includes('$')) fail('InvalidNamespace', `invalid name for 'viewOn': ${viewOn}`);
+  if (!Array.isArray(pipelineValue)) fail('TypeMismatch', `BSON field '${command}.pipeline' is the wrong type '${typeNameOf(pipelineValue)}', expected type 'array'`);
+  pipelineValue.forEach((stage: BsonValue, i: number) => {
+    if (!isDocument(stage)) fail('TypeMismatch', `BSON field '${command}.pipeline.${i}' is the wrong type '${typeNameOf(stage)}', expected type 'object'`);
+  });
+  return { viewOn, pipeline: pipelineValue as Document[] };
+}
+
+/** The pipeline, the collation of the view underneath, and the view graph: mongod's _upsertIntoGraph checks. */
+function checkDefinition(instance: Instance, db: string, name: string, viewOn: string, pipeline: Document[], collator: Collator | null, validatePipeline: PipelineValidator): void {
   try {
-    validatePipeline(pipeline, collator);
+    validatePipeline(pipeline, collator, viewOn);
   } catch (e) {
     if (!(e instanceof DossierError)) throw e;
     throw new DossierError(e.code, `Invalid pipeline for view ${db}.${name} :: caused by :: ${e.message}`);
@@ -173,9 +205,6 @@ export function createView(instance: Instance, req: ViewRequest, validatePipelin
     fail('OptionNotSupportedOnView', `View ${db}.${name} has conflicting collation with view ${db}.${viewOn}`);
   }
   checkGraph(instance, db, name, viewOn, pipeline);
-
-  const views = instance.ensureCollection(db, SYSTEM_VIEWS);
-  autocommit(instance, (txn) => void txn.insert(views, definition));
 }
 
 /** Namespaces a pipeline reads besides its source ($lookup, $graphLookup, $unionWith, $facet). */

@@ -135,6 +135,19 @@ describe('views', () => {
     assert.ok(!(await db.listCollections({ name: 'bad' }).toArray()).length);
   });
 
+  it('collMod changes a view\'s pipeline and nothing else', async () => {
+    await db.createCollection('modme', { viewOn: 'orders', pipeline: [{ $match: { status: 'B' } }] });
+    assert.deepEqual((await db.collection<Any>('modme').find().toArray()).map((d) => d._id), [3]);
+    await db.command({ collMod: 'modme', pipeline: [{ $match: { qty: { $gte: 20 } } }] });
+    assert.deepEqual((await db.collection<Any>('modme').find().sort({ _id: 1 }).toArray()).map((d) => d._id), [2, 4]);
+    await db.command({ collMod: 'modme', viewOn: 'active' });
+    assert.deepEqual((await db.collection<Any>('modme').find().sort({ _id: 1 }).toArray()).map((d) => d._id), [2, 4]);
+    await failsWith(db.command({ collMod: 'modme', validator: {} }), 72, 'option not supported on a view: validator');
+    await failsWith(db.command({ collMod: 'modme', pipeline: [{ $out: 'x' }] }), 167);
+    await failsWith(db.command({ collMod: 'orders', pipeline: [] }), 72, 'option only supported on a view: pipeline');
+    await failsWith(db.command({ collMod: 'active', viewOn: 'modme' }), 5, /View cycle detected/);
+  });
+
   it('drop removes a view and leaves its collection', async () => {
     await db.createCollection('temp', { viewOn: 'orders', pipeline: [] });
     assert.equal(await db.collection('temp').drop(), true);

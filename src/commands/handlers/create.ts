@@ -6,7 +6,7 @@ import { isGenericArgument } from '../generic.js';
 import { validateCollectionName } from '../namespaces.js';
 import { buildCollectionHooks, compilePredicate } from '../validation.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
-import { createView, lookupView } from '../views.js';
+import { createView, lookupView, type PipelineValidator } from '../views.js';
 import { parsePipelineStages, Scope } from '../../query/aggregate/index.js';
 
 const SUPPORTED = [
@@ -213,6 +213,24 @@ export function collectionOptionsFrom(body: Document): Document {
 /** A view's pipeline is parsed to be checked, never run here: nothing draws from this. */
 const PARSE_ONLY_RANDOM = (): number => 0;
 
+/**
+ * mongod's ViewCatalog::validatePipeline: the pipeline must parse, and hold no stage that writes,
+ * no $changeStream and no stage that reads no collection.
+ */
+export function viewPipelineValidator(ctx: CommandContext, name: string): PipelineValidator {
+  return (pipeline, collator, viewOn) => {
+    const scope = Scope.root(collator ? { random: PARSE_ONLY_RANDOM, collator } : { random: PARSE_ONLY_RANDOM });
+    const parsed = parsePipelineStages(pipeline, { scope, db: ctx.db, collection: viewOn, nesting: 'top', inTransaction: false });
+    parsed.definitions.forEach((def, i) => {
+      if (def.writes) {
+        fail('OptionNotSupportedOnView', `The aggregation stage ${def.name} in location ${i} of the pipeline cannot be used in the view definition of ${ctx.db}.${name} because it writes to disk`);
+      }
+      if (def.name === '$changeStream') fail('OptionNotSupportedOnView', '$changeStream cannot be used in a view definition');
+      if (def.collectionless) fail('InvalidNamespace', `'${def.name}' cannot be used in a view definition`);
+    });
+  };
+}
+
 /** `create` with `viewOn`: a view, checked as mongod checks its definition. */
 function createViewCommand(ctx: CommandContext, name: string): Document {
   if (ctx.inTransaction) fail('OperationNotSupportedInTransaction', `Cannot create a view in a multi-document transaction.`);
@@ -222,18 +240,7 @@ function createViewCommand(ctx: CommandContext, name: string): Document {
     if (k === 'capped' && ctx.body[k] === false) continue;
     fail('InvalidOptions', `option not supported on a view: ${k}`);
   }
-  createView(ctx.instance, { db: ctx.db, name, viewOn: ctx.body.viewOn, pipeline: ctx.body.pipeline, collation: ctx.body.collation }, (pipeline, collator) => {
-    const scope = Scope.root(collator ? { random: PARSE_ONLY_RANDOM, collator } : { random: PARSE_ONLY_RANDOM });
-    const viewOn = ctx.body.viewOn as string;
-    const parsed = parsePipelineStages(pipeline, { scope, db: ctx.db, collection: viewOn, nesting: 'top', inTransaction: false });
-    parsed.definitions.forEach((def, i) => {
-      if (def.writes) {
-        fail('OptionNotSupportedOnView', `The aggregation stage ${def.name} in location ${i} of the pipeline cannot be used in the view definition of ${ctx.db}.${name} because it writes to disk`);
-      }
-      if (def.name === '$changeStream') fail('OptionNotSupportedOnView', '$changeStream cannot be used in a view definition');
-      if (def.collectionless) fail('InvalidNamespace', `'${def.name}' cannot be used in a view definition`);
-    });
-  });
+  createView(ctx.instance, { db: ctx.db, name, viewOn: ctx.body.viewOn, pipeline: ctx.body.pipeline, collation: ctx.body.collation }, viewPipelineValidator(ctx, name));
   return {};
 }
 
