@@ -108,6 +108,8 @@ describe('views', () => {
     await failsWith(v.createIndex({ qty: 1 }), 166, message);
     await failsWith(v.listIndexes().toArray(), 166, message);
     await failsWith(db.collection<Any>('orders').aggregate([{ $out: 'active' }]).toArray(), 166);
+    await failsWith(h.client.db('admin').command({ renameCollection: `${db.databaseName}.active`, to: `${db.databaseName}.renamed` }), 166, `cannot rename view: ${db.databaseName}.active`);
+    await failsWith(h.client.db('admin').command({ renameCollection: `${db.databaseName}.orders`, to: `${db.databaseName}.active` }), 48);
     assert.equal(await db.collection('orders').countDocuments(), 4, 'nothing was written');
   });
 
