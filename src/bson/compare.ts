@@ -7,6 +7,7 @@
 import type * as BSON from 'bson';
 import { decimalToNumber, isDocument, typeNameOf, type BsonTypeName, type BsonValue } from './values.js';
 import { orderedKeys } from './key-order.js';
+import type { Collator } from './collation.js';
 
 /** canonicalizeBSONType: types in the same bracket compare by value. */
 export function canonicalTypeOrder(t: BsonTypeName): number {
@@ -114,7 +115,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): -1 | 0 | 1 {
   return sign(a.length - b.length);
 }
 
-function compareDocuments(a: Record<string, BsonValue>, b: Record<string, BsonValue>): -1 | 0 | 1 {
+function compareDocuments(a: Record<string, BsonValue>, b: Record<string, BsonValue>, collator: Collator | null | undefined): -1 | 0 | 1 {
   const ka = orderedKeys(a);
   const kb = orderedKeys(b);
   const n = Math.min(ka.length, kb.length);
@@ -124,21 +125,22 @@ function compareDocuments(a: Record<string, BsonValue>, b: Record<string, BsonVa
     const ta = canonicalTypeOrder(typeNameOf(va));
     const tb = canonicalTypeOrder(typeNameOf(vb));
     if (ta !== tb) return ta < tb ? -1 : 1;
+    // Field names compare by code point under any collation, as in mongod.
     const kc = compareStrings(ka[i]!, kb[i]!);
     if (kc !== 0) return kc;
-    const c = compareValues(va, vb);
+    const c = compareValues(va, vb, collator);
     if (c !== 0) return c;
   }
   return sign(ka.length - kb.length);
 }
 
-function compareArrays(a: BsonValue[], b: BsonValue[]): -1 | 0 | 1 {
+function compareArrays(a: BsonValue[], b: BsonValue[], collator: Collator | null | undefined): -1 | 0 | 1 {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const ta = canonicalTypeOrder(typeNameOf(a[i]));
     const tb = canonicalTypeOrder(typeNameOf(b[i]));
     if (ta !== tb) return ta < tb ? -1 : 1;
-    const c = compareValues(a[i], b[i]);
+    const c = compareValues(a[i], b[i], collator);
     if (c !== 0) return c;
   }
   return sign(a.length - b.length);
@@ -150,8 +152,11 @@ function dbRefAsDocument(v: BsonValue): Record<string, BsonValue> {
   return { $ref: r.collection, $id: r.oid, ...(r.db ? { $db: r.db } : {}), ...r.fields };
 }
 
-/** Compares two BSON values in MongoDB's order. */
-export function compareValues(a: BsonValue, b: BsonValue): -1 | 0 | 1 {
+/**
+ * Compares two BSON values in MongoDB's order. With a collator, strings and symbols (also inside
+ * documents and arrays) compare by it; without one (or `null`, the simple collation) by code point.
+ */
+export function compareValues(a: BsonValue, b: BsonValue, collator?: Collator | null): -1 | 0 | 1 {
   const ta = typeNameOf(a);
   const tb = typeNameOf(b);
   const oa = canonicalTypeOrder(ta);
@@ -162,12 +167,15 @@ export function compareValues(a: BsonValue, b: BsonValue): -1 | 0 | 1 {
       return 0;
     case 10:
       return compareNumbers(a, ta, b, tb);
-    case 15:
-      return compareStrings(String(ta === 'symbol' ? (a as BSON.BSONSymbol).value : a), String(tb === 'symbol' ? (b as BSON.BSONSymbol).value : b));
+    case 15: {
+      const sa = String(ta === 'symbol' ? (a as BSON.BSONSymbol).value : a);
+      const sb = String(tb === 'symbol' ? (b as BSON.BSONSymbol).value : b);
+      return collator ? collator.compare(sa, sb) : compareStrings(sa, sb);
+    }
     case 20:
-      return compareDocuments(dbRefAsDocument(a), dbRefAsDocument(b));
+      return compareDocuments(dbRefAsDocument(a), dbRefAsDocument(b), collator);
     case 25:
-      return compareArrays(a, b);
+      return compareArrays(a, b, collator);
     case 30: {
       const ba = bytesOf(a);
       const bb = bytesOf(b);
@@ -197,7 +205,7 @@ export function compareValues(a: BsonValue, b: BsonValue): -1 | 0 | 1 {
     case 60:
       return compareStrings((a as BSON.Code).code, (b as BSON.Code).code);
     case 65:
-      return compareStrings((a as BSON.Code).code, (b as BSON.Code).code) || compareDocuments((a as BSON.Code).scope ?? {}, (b as BSON.Code).scope ?? {});
+      return compareStrings((a as BSON.Code).code, (b as BSON.Code).code) || compareDocuments((a as BSON.Code).scope ?? {}, (b as BSON.Code).scope ?? {}, collator);
     default:
       return 0;
   }
@@ -209,6 +217,6 @@ export function regexParts(v: BsonValue): [pattern: string, flags: string] {
   return [r.pattern, r.options];
 }
 
-export function valuesEqual(a: BsonValue, b: BsonValue): boolean {
-  return compareValues(a, b) === 0;
+export function valuesEqual(a: BsonValue, b: BsonValue, collator?: Collator | null): boolean {
+  return compareValues(a, b, collator) === 0;
 }

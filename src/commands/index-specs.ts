@@ -5,7 +5,7 @@
  */
 import { fail, failLocation } from '../base/index.js';
 import { INDEXES_PER_COLLECTION_MAX } from '../base/limits.js';
-import { compareValues, formatDocument, isDocument, toJsNumber, typeNameOf, type BsonValue, type Document } from '../bson/index.js';
+import { collationDocument, compareValues, formatDocument, isDocument, makeCollator, toJsNumber, typeNameOf, type BsonValue, type Collator, type Document } from '../bson/index.js';
 import type { IndexSpec } from '../storage/index.js';
 
 const SUPPORTED_OPTIONS = new Set(['key', 'name', 'v', 'unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'hidden', 'background', 'ns', 'collation', 'storageEngine']);
@@ -20,8 +20,12 @@ function specError(spec: Document, reason: string, code = 67): never {
   return failLocation(code, `Error in specification ${formatDocument(spec)} :: caused by :: ${reason}`);
 }
 
-/** Validates one element of createIndexes' `indexes` and returns the spec as stored (v: 2 first). */
-export function normalizeIndexSpec(raw: BsonValue): IndexSpec {
+/**
+ * Validates one element of createIndexes' `indexes` and returns the spec as stored (v: 2 first).
+ * An index without a `collation` takes the collection's default (`defaultCollator`), as in
+ * mongod; the stored collation is mongod's full form, and a simple one is not stored.
+ */
+export function normalizeIndexSpec(raw: BsonValue, defaultCollator: Collator | null = null): IndexSpec {
   if (!isDocument(raw)) fail('TypeMismatch', `The elements of the 'indexes' array must be objects, but got ${typeNameOf(raw)}`);
   const key = raw.key;
   if (!isDocument(key)) specError(raw, `The 'key' field is a required property of an index specification`, 9);
@@ -49,6 +53,7 @@ export function normalizeIndexSpec(raw: BsonValue): IndexSpec {
   if (name === '') specError(raw, 'The index name cannot be empty', 2);
   if (name === '*') specError(raw, `The index name '*' is not valid.`, 2);
   const spec: IndexSpec = { v: 2, key, name };
+  let collator = defaultCollator;
   for (const [k, v] of Object.entries(raw)) {
     if (k === 'key' || k === 'name' || k === 'v' || k === 'ns' || k === 'background') continue;
     if (KNOWN_UNSUPPORTED_OPTIONS.has(k)) fail('CannotCreateIndex', `The index option '${k}' is not supported by Dossier yet`);
@@ -74,7 +79,8 @@ export function normalizeIndexSpec(raw: BsonValue): IndexSpec {
         break;
       }
       case 'collation':
-        if (!isDocument(v) || (Object.keys(v).length > 0 && v.locale !== 'simple')) fail('NotImplemented', 'Dossier does not support collations other than { locale: "simple" } yet');
+        if (!isDocument(v)) specError(raw, `The field 'collation' must be an object, but got ${typeNameOf(v)}`, 14);
+        if (Object.keys(v).length > 0) collator = makeCollator(v);
         break;
       case 'storageEngine':
         break;
@@ -85,12 +91,19 @@ export function normalizeIndexSpec(raw: BsonValue): IndexSpec {
     if (spec.sparse !== undefined && keyFields[0] === '_id') specError(raw, "The field 'sparse' is not valid for an _id index specification.", 197);
   }
   if (spec.hidden && name === '_id_') fail('BadValue', 'can\'t hide _id index');
+  if (collator) spec.collation = collationDocument(collator);
   return spec;
 }
 
 /** Options that make two specs with the same key pattern different indexes, as mongod compares them. */
 function comparableOptions(spec: IndexSpec): Document {
-  return { unique: spec.unique === true, sparse: spec.sparse === true, partialFilterExpression: spec.partialFilterExpression ?? null, expireAfterSeconds: spec.expireAfterSeconds ?? null };
+  return {
+    unique: spec.unique === true,
+    sparse: spec.sparse === true,
+    partialFilterExpression: spec.partialFilterExpression ?? null,
+    expireAfterSeconds: spec.expireAfterSeconds ?? null,
+    collation: spec.collation ?? null,
+  };
 }
 
 export type ExistingMatch = 'new' | 'identical';
@@ -100,6 +113,8 @@ export function matchExisting(requested: IndexSpec, existing: IndexSpec[]): Exis
   for (const e of existing) {
     const sameKey = compareValues(e.key, requested.key) === 0;
     const sameName = e.name === requested.name;
+    // One key pattern may be indexed once per collation, under different names.
+    if (!sameName && compareValues(e.collation ?? null, requested.collation ?? null) !== 0) continue;
     const sameOptions = compareValues(comparableOptions(e), comparableOptions(requested)) === 0;
     if (sameName && sameKey && sameOptions) return 'identical';
     if (sameName && !sameKey) {

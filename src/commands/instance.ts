@@ -12,6 +12,7 @@ import { CursorManager } from './cursors.js';
 import { Parameters } from './parameters.js';
 import { validateCollectionName } from './namespaces.js';
 import type { ConnectionInfo } from './connection.js';
+import { assertNotView } from './views.js';
 import { buildCollectionHooks, partialFilterOf } from './validation.js';
 import { TtlMonitor } from './ttl.js';
 import { SessionCatalog } from '../sessions/index.js';
@@ -195,6 +196,8 @@ export class Instance {
     const existing = this.engine.getCollection(db, name);
     if (existing) return existing;
     validateCollectionName(db, name, { forWrite: true });
+    // A write to a view's name must not create a collection under it.
+    assertNotView(this, db, name, transaction);
     const coll = this.engine.createCollection(db, name, {});
     buildCollectionHooks(coll);
     if (transaction) this.createInTransaction(coll, transaction);

@@ -3,11 +3,11 @@
  * running a statement in an autocommit storage transaction, and answering with a cursor.
  */
 import { fail, failLocation } from '../base/index.js';
-import { isDocument, typeNameOf, type BsonValue, type Document } from '../bson/index.js';
+import { parseCollationArgument, type BsonValue, type Collator, type Document } from '../bson/index.js';
 import type { Collection, StorageTxn } from '../storage/index.js';
 import { timestampOf } from '../time/index.js';
 import { systemClock } from '../platform/index.js';
-import { expressionHook } from '../query/aggregate/index.js';
+import { expressionHook, type ExpressionHookOptions } from '../query/aggregate/index.js';
 import { matches, parseFilter, type FilterNode } from '../query/filter/index.js';
 import { parseSort, type SortSpec } from '../query/sort.js';
 import { parseHint, planQuery, type Hint, type PlannedQuery } from '../query/planner.js';
@@ -17,25 +17,40 @@ import type { CommandContext } from './types.js';
 import type { Instance } from './instance.js';
 
 /** Builds predicates for update/projection operators that evaluate filters ($pull, arrayFilters, $elemMatch). */
-export const matcherFactory: MatcherFactory = (filter) => {
-  const node = compileFilter(filter);
-  return (candidate) => matches(node, candidate);
-};
+export const matcherFactory: MatcherFactory = matcherFactoryFor(null);
+
+/** The same, comparing strings by the operation's collation (arrayFilters, $pull conditions). */
+export function matcherFactoryFor(collator: Collator | null): MatcherFactory {
+  return (filter) => {
+    const node = compileFilter(filter, undefined, undefined, collator);
+    return (candidate) => matches(node, candidate);
+  };
+}
 
 /**
  * Parses a filter, with `$expr` evaluated by the aggregation expression language. `now` is
  * `$$NOW`; callers with an instance pass its clock's time.
  */
-export function compileFilter(filter: Document | undefined, now: Date = new Date(systemClock.nowMs()), lets?: Document): FilterNode {
-  return parseFilter(filter ?? {}, { parseExpression: expressionHook(lets ? { now, let: lets } : { now }) });
+export function compileFilter(filter: Document | undefined, now: Date = new Date(systemClock.nowMs()), lets?: Document, collator: Collator | null = null): FilterNode {
+  // Fields assigned, not spread: filters are compiled per command, and spreads are V8's slow path on Node 20.
+  const env: ExpressionHookOptions = { now };
+  if (lets) env.let = lets;
+  if (collator) env.collator = collator;
+  return parseFilter(filter ?? {}, { parseExpression: expressionHook(env), collator });
 }
 
-export function rejectCollation(collation: BsonValue): void {
-  if (collation === undefined) return;
-  if (!isDocument(collation)) fail('TypeMismatch', `BSON field 'collation' is the wrong type '${typeNameOf(collation)}', expected type 'object'`);
-  if (Object.keys(collation).length === 0) return;
-  if (collation.locale === 'simple') return;
-  fail('NotImplemented', 'Dossier does not support collations other than { locale: "simple" } yet');
+/**
+ * A command's `collation` argument, validated: undefined when absent or `{}` (the collection's
+ * default then applies), null for simple, else the collator.
+ */
+export function parseCollation(collation: BsonValue): Collator | null | undefined {
+  return parseCollationArgument(collation);
+}
+
+/** The collation an operation runs with: its own, else the collection's default, else simple. */
+export function effectiveCollation(requested: Collator | null | undefined, coll: Collection | undefined): Collator | null {
+  if (requested !== undefined) return requested;
+  return coll?.defaultCollator ?? null;
 }
 
 export interface CompiledQuery {
@@ -43,13 +58,25 @@ export interface CompiledQuery {
   filterDoc: Document;
   sort: SortSpec | undefined;
   planned: PlannedQuery;
+  /** The collation the query runs with (null: simple). */
+  collator: Collator | null;
 }
 
-export function compileQuery(coll: Collection | undefined, filterDoc: Document | undefined, sortDoc: Document | undefined, hintValue: BsonValue, now?: Date, lets?: Document): CompiledQuery {
-  const filter = compileFilter(filterDoc, now, lets);
-  const sort = sortDoc && Object.keys(sortDoc).length > 0 ? parseSort(sortDoc) : undefined;
+/** `collation` is the command's parsed argument; undefined means the collection's default. */
+export function compileQuery(
+  coll: Collection | undefined,
+  filterDoc: Document | undefined,
+  sortDoc: Document | undefined,
+  hintValue: BsonValue,
+  now?: Date,
+  lets?: Document,
+  collation?: Collator | null,
+): CompiledQuery {
+  const collator = effectiveCollation(collation, coll);
+  const filter = compileFilter(filterDoc, now, lets, collator);
+  const sort = sortDoc && Object.keys(sortDoc).length > 0 ? parseSort(sortDoc, collator) : undefined;
   const hint: Hint = parseHint(hintValue);
-  return { filter, filterDoc: filterDoc ?? {}, sort, planned: planQuery(coll, filter, filterDoc ?? {}, sort, hint) };
+  return { filter, filterDoc: filterDoc ?? {}, sort, planned: planQuery(coll, filter, filterDoc ?? {}, sort, hint, collator), collator };
 }
 
 /** Runs `work` as one autocommit storage transaction: committed if it returns, aborted if it throws. */

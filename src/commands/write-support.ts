@@ -5,12 +5,12 @@
  */
 import { DossierError, ErrorCodes, fail } from '../base/index.js';
 import { BSON_OBJECT_SIZE_MAX_BYTES } from '../base/limits.js';
-import { documentSize, hasKeyOrder, isDocument, ObjectId, orderedKeys, setKeyOrder, toJsNumber, typeNameOf, type BsonValue, type Document, type Timestamp } from '../bson/index.js';
+import { documentSize, hasKeyOrder, isDocument, ObjectId, orderedKeys, setKeyOrder, toJsNumber, typeNameOf, type BsonValue, type Collator, type Document, type Timestamp } from '../bson/index.js';
 import type { Collection, RecordId, StorageTxn } from '../storage/index.js';
 import { timestampOf } from '../time/index.js';
 import { applyUpdate, buildUpsertSeed, parseUpdate, validateStorable, type ParsedUpdate } from '../query/update/index.js';
 import { runQuery, type Candidate } from '../query/executor.js';
-import { compileQuery, matcherFactory } from './query-support.js';
+import { compileQuery, effectiveCollation, matcherFactoryFor } from './query-support.js';
 import { runWrite } from './write-path.js';
 import { pipelineUpdateHook } from '../query/aggregate/index.js';
 import { matches } from '../query/filter/index.js';
@@ -116,6 +116,8 @@ export interface UpdateStatement {
   bypassDocumentValidation: boolean;
   /** `let` constants ($$name) for $expr and pipeline updates: the command's `let` and the statement's `c`. */
   lets?: Document;
+  /** The statement's `collation`: undefined means the collection's default. */
+  collation?: Collator | null;
 }
 
 export interface UpdateOutcome {
@@ -127,8 +129,10 @@ export interface UpdateOutcome {
   after: Document | null;
 }
 
-export function parseUpdateStatement(stmt: UpdateStatement): ParsedUpdate {
-  const parsed = parseUpdate(stmt.u, { arrayFilters: stmt.arrayFilters, matcherFactory, parsePipeline: pipelineUpdateHook(stmt.lets ? { let: stmt.lets } : {}) });
+/** Parses the update of a statement; arrayFilters and $pull conditions compare by its collation on `coll`. */
+export function parseUpdateStatement(stmt: UpdateStatement, coll: Collection | undefined): ParsedUpdate {
+  const collator = effectiveCollation(stmt.collation, coll);
+  const parsed = parseUpdate(stmt.u, { arrayFilters: stmt.arrayFilters, matcherFactory: matcherFactoryFor(collator), collator, parsePipeline: pipelineUpdateHook(stmt.lets ? { let: stmt.lets } : {}) });
   if (stmt.multi && parsed.kind === 'replacement') fail('FailedToParse', 'multi update is not supported for replacement-style update');
   return parsed;
 }
@@ -136,7 +140,7 @@ export function parseUpdateStatement(stmt: UpdateStatement): ParsedUpdate {
 /** Runs one update statement (all matches when multi) and its upsert, inside `txn`. */
 export function executeUpdate(instance: Instance, txn: StorageTxn, db: string, collName: string, stmt: UpdateStatement, parsed: ParsedUpdate): UpdateOutcome {
   let coll = instance.getCollection(db, collName);
-  const query = compileQuery(coll, stmt.q, stmt.sort, stmt.hint, new Date(instance.clock.nowMs()), stmt.lets);
+  const query = compileQuery(coll, stmt.q, stmt.sort, stmt.hint, new Date(instance.clock.nowMs()), stmt.lets, stmt.collation);
   const outcome: UpdateOutcome = { n: 0, nModified: 0, upsertedId: undefined, before: null, after: null };
   const now = new Date(instance.clock.nowMs());
   const nowTimestamp = (): Timestamp => timestampOf(instance.hlc.tick());
@@ -180,9 +184,19 @@ export interface DeleteOutcome {
   deleted: Document | null;
 }
 
-export function executeDelete(instance: Instance, txn: StorageTxn, coll: Collection | undefined, q: Document, limitOne: boolean, hint: BsonValue, sort?: Document, lets?: Document): DeleteOutcome {
+export function executeDelete(
+  instance: Instance,
+  txn: StorageTxn,
+  coll: Collection | undefined,
+  q: Document,
+  limitOne: boolean,
+  hint: BsonValue,
+  sort?: Document,
+  lets?: Document,
+  collation?: Collator | null,
+): DeleteOutcome {
   if (!coll) return { n: 0, deleted: null };
-  const query = compileQuery(coll, q, sort, hint, new Date(instance.clock.nowMs()), lets);
+  const query = compileQuery(coll, q, sort, hint, new Date(instance.clock.nowMs()), lets, collation);
   const victims: Array<{ rid: RecordId; doc: Document }> = [];
   for (const c of runQuery(txn, coll, query.planned, query.filter, { sort: query.sort, limit: limitOne ? 1 : 0, sortMemoryLimitBytes: sortLimit(instance) })) victims.push(c);
   for (const v of victims) txn.delete(coll, v.rid);
@@ -204,7 +218,7 @@ export async function executeUpdateMany(ctx: CommandContext, stmtId: number, col
   const coll = instance.getCollection(ctx.db, collName);
   const outcome: UpdateOutcome = { n: 0, nModified: 0, upsertedId: undefined, before: null, after: null };
   if (coll) {
-    const query = compileQuery(coll, stmt.q, stmt.sort, stmt.hint, new Date(instance.clock.nowMs()), stmt.lets);
+    const query = compileQuery(coll, stmt.q, stmt.sort, stmt.hint, new Date(instance.clock.nowMs()), stmt.lets, stmt.collation);
     for (const rid of matchingRecordIds(instance, coll, query)) {
       await runWrite(ctx, stmtId, (txn) => {
         const doc = txn.get(coll, rid);
@@ -225,10 +239,18 @@ export async function executeUpdateMany(ctx: CommandContext, stmtId: number, col
 }
 
 /** deleteMany outside a transaction: one storage transaction (and oplog entry) per document, as mongod. */
-export async function executeDeleteMany(ctx: CommandContext, stmtId: number, coll: Collection | undefined, q: Document, hint: BsonValue, lets?: Document): Promise<DeleteOutcome> {
+export async function executeDeleteMany(
+  ctx: CommandContext,
+  stmtId: number,
+  coll: Collection | undefined,
+  q: Document,
+  hint: BsonValue,
+  lets?: Document,
+  collation?: Collator | null,
+): Promise<DeleteOutcome> {
   if (!coll) return { n: 0, deleted: null };
   const { instance } = ctx;
-  const query = compileQuery(coll, q, undefined, hint, new Date(instance.clock.nowMs()), lets);
+  const query = compileQuery(coll, q, undefined, hint, new Date(instance.clock.nowMs()), lets, collation);
   let n = 0;
   for (const rid of matchingRecordIds(instance, coll, query)) {
     await runWrite(ctx, stmtId, (txn) => {

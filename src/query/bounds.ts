@@ -28,6 +28,7 @@ import {
   toJsNumber,
   typeNameOf,
   type BsonValue,
+  type Collator,
   type Document,
 } from '../bson/index.js';
 import { formatValue } from './filter/format.js';
@@ -49,6 +50,54 @@ export type IndexBounds = Interval[][];
 export interface IndexBoundsOptions {
   /** Key-pattern paths (or their prefixes) known to hold arrays in some document. */
   readonly multikeyPaths: ReadonlySet<string>;
+  /** The index's collation: its keys (and so its bounds) order strings by it. */
+  readonly indexCollator?: Collator | null;
+  /**
+   * Whether the query's collation is the index's. When not, a predicate whose operand holds a
+   * string (also inside a document or array) cannot narrow the scan, as in mongod's planner.
+   */
+  readonly collationMatches?: boolean;
+}
+
+/**
+ * The collator of the index whose bounds are being built. Set for the duration of one
+ * synchronous `indexBounds` call so the interval helpers need not thread it through every call.
+ */
+let boundsCollator: Collator | null = null;
+
+function cmp(a: BsonValue, b: BsonValue): -1 | 0 | 1 {
+  return compareValues(a, b, boundsCollator);
+}
+
+/** mongod's CollationIndexKey::isCollatableType, through documents and arrays. */
+function holdsCollatable(v: BsonValue): boolean {
+  switch (typeNameOf(v)) {
+    case 'string':
+    case 'symbol':
+      return true;
+    case 'array':
+      return (v as BsonValue[]).some(holdsCollatable);
+    case 'object':
+      return Object.values(v as Document).some(holdsCollatable);
+    default:
+      return false;
+  }
+}
+
+/** Whether a predicate's operands would be compared by a collation other than the index's. */
+function collationIncompatible(node: FilterNode): boolean {
+  switch (node.kind) {
+    case 'comparison':
+      return holdsCollatable(node.value);
+    case 'in':
+      return node.values.some(holdsCollatable);
+    case 'not':
+      return collationIncompatible(node.child);
+    case 'elemMatchValue':
+      return node.children.some(collationIncompatible);
+    default:
+      return false;
+  }
 }
 
 const MIN_KEY = new MinKey();
@@ -64,7 +113,7 @@ function point(v: BsonValue): Interval {
 }
 
 function isEmptyInterval(iv: Interval): boolean {
-  const c = compareValues(iv.low, iv.high);
+  const c = cmp(iv.low, iv.high);
   return c > 0 || (c === 0 && !(iv.lowInclusive && iv.highInclusive));
 }
 
@@ -176,14 +225,14 @@ function regexIntervals(pattern: string, flags: string): Interval[] {
 /** Sorts and merges overlapping or touching intervals. */
 export function unionIntervals(intervals: readonly Interval[]): Interval[] {
   const list = intervals.filter((iv) => !isEmptyInterval(iv));
-  list.sort((a, b) => compareValues(a.low, b.low) || (a.lowInclusive === b.lowInclusive ? 0 : a.lowInclusive ? -1 : 1));
+  list.sort((a, b) => cmp(a.low, b.low) || (a.lowInclusive === b.lowInclusive ? 0 : a.lowInclusive ? -1 : 1));
   const out: Interval[] = [];
   for (const iv of list) {
     const last = out[out.length - 1];
     if (last !== undefined) {
-      const c = compareValues(iv.low, last.high);
+      const c = cmp(iv.low, last.high);
       if (c < 0 || (c === 0 && (iv.lowInclusive || last.highInclusive))) {
-        const h = compareValues(iv.high, last.high);
+        const h = cmp(iv.high, last.high);
         if (h > 0 || (h === 0 && iv.highInclusive && !last.highInclusive)) {
           out[out.length - 1] = { low: last.low, lowInclusive: last.lowInclusive, high: iv.high, highInclusive: iv.highInclusive };
         }
@@ -203,10 +252,10 @@ export function intersectIntervals(a: readonly Interval[], b: readonly Interval[
   while (i < a.length && j < b.length) {
     const x = a[i]!;
     const y = b[j]!;
-    const lc = compareValues(x.low, y.low);
+    const lc = cmp(x.low, y.low);
     const low = lc > 0 ? x.low : y.low;
     const lowInclusive = lc > 0 ? x.lowInclusive : lc < 0 ? y.lowInclusive : x.lowInclusive && y.lowInclusive;
-    const hc = compareValues(x.high, y.high);
+    const hc = cmp(x.high, y.high);
     const high = hc < 0 ? x.high : y.high;
     const highInclusive = hc < 0 ? x.highInclusive : hc > 0 ? y.highInclusive : x.highInclusive && y.highInclusive;
     const iv = { low, lowInclusive, high, highInclusive };
@@ -314,15 +363,18 @@ function isMultikey(path: string, multikeyPaths: ReadonlySet<string>): boolean {
 }
 
 function isPointList(list: readonly Interval[]): boolean {
-  return list.every((iv) => iv.lowInclusive && iv.highInclusive && compareValues(iv.low, iv.high) === 0);
+  return list.every((iv) => iv.lowInclusive && iv.highInclusive && cmp(iv.low, iv.high) === 0);
 }
 
-function fieldIntervals(conjuncts: readonly FilterNode[], path: string, multikey: boolean): Interval[] | undefined {
+function fieldIntervals(conjuncts: readonly FilterNode[], path: string, multikey: boolean, collationMatches: boolean): Interval[] | undefined {
   const preds: FilterNode[] = [];
   predicatesFor(conjuncts, path, preds);
   let acc: Interval[] | undefined;
   let accIsPoints = false;
   for (const p of preds) {
+    if (!collationMatches && collationIncompatible(p)) continue;
+    // Collated keys no longer sort by code point, so a regex prefix says nothing about them.
+    if (boundsCollator !== null && p.kind === 'regex') continue;
     const iv = predicateIntervals(p, multikey);
     if (iv === undefined) continue;
     if (acc === undefined) {
@@ -346,6 +398,16 @@ function fieldIntervals(conjuncts: readonly FilterNode[], path: string, multikey
  * numeric components are not narrowed.
  */
 export function indexBounds(node: FilterNode, keyPattern: Document, options: IndexBoundsOptions): IndexBounds | null {
+  boundsCollator = options.indexCollator ?? null;
+  try {
+    return boundsFor(node, keyPattern, options);
+  } finally {
+    boundsCollator = null;
+  }
+}
+
+function boundsFor(node: FilterNode, keyPattern: Document, options: IndexBoundsOptions): IndexBounds | null {
+  const collationMatches = options.collationMatches ?? true;
   const conjuncts = topLevelConjuncts(node);
   const fields = Object.keys(keyPattern);
   const bounds: IndexBounds = [];
@@ -353,7 +415,7 @@ export function indexBounds(node: FilterNode, keyPattern: Document, options: Ind
     const path = fields[i]!;
     const kind = keyPattern[path];
     const usable = typeof kind !== 'string' && !hasNumericComponent(splitPath(path));
-    const iv = usable ? fieldIntervals(conjuncts, path, isMultikey(path, options.multikeyPaths)) : undefined;
+    const iv = usable ? fieldIntervals(conjuncts, path, isMultikey(path, options.multikeyPaths), collationMatches) : undefined;
     if (iv === undefined) {
       if (i === 0) return null;
       bounds.push([fullInterval()]);

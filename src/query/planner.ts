@@ -4,7 +4,7 @@
  * already gives the requested sort. The choice shows in explain's winning plan.
  */
 import { fail } from '../base/index.js';
-import { compareValues, isDocument, MaxKey, MinKey, typeNameOf, type BsonValue, type Document } from '../bson/index.js';
+import { collationDocument, compareValues, isDocument, MaxKey, MinKey, sameCollation, typeNameOf, type BsonValue, type Collator, type Document } from '../bson/index.js';
 import type { Collection, IndexState, KeyInterval } from '../storage/index.js';
 import { indexBounds, intervalToString } from './bounds.js';
 import { parseFilter, type FilterNode } from './filter/index.js';
@@ -43,8 +43,12 @@ function isPoint(iv: KeyInterval): boolean {
   return iv.lowInclusive && iv.highInclusive && compareValues(iv.low, iv.high) === 0;
 }
 
-function boundsOf(index: IndexState, filter: FilterNode): KeyInterval[][] | null {
-  return indexBounds(filter, index.spec.key, { multikeyPaths: index.multikeyPaths }) as KeyInterval[][] | null;
+function boundsOf(index: IndexState, filter: FilterNode, collator: Collator | null): KeyInterval[][] | null {
+  return indexBounds(filter, index.spec.key, {
+    multikeyPaths: index.multikeyPaths,
+    indexCollator: index.collator,
+    collationMatches: sameCollation(index.collator, collator),
+  }) as KeyInterval[][] | null;
 }
 
 /**
@@ -55,6 +59,8 @@ function boundsOf(index: IndexState, filter: FilterNode): KeyInterval[][] | null
  */
 function sortDirectionFrom(index: IndexState, sort: SortSpec | undefined, bounds: KeyInterval[][] | null): 1 | -1 | 0 {
   if (!sort || sort.length === 0) return 0;
+  // Keys in another collation's order do not give this sort (mongod's rule, whatever the data).
+  if (!sameCollation(index.collator, sort.collator)) return 0;
   const pinned = (i: number): boolean => bounds !== null && bounds[i]!.length === 1 && isPoint(bounds[i]![0]!);
   let dir: 1 | -1 | 0 = 0;
   let i = 0;
@@ -105,24 +111,28 @@ function findHintedIndex(coll: Collection, hint: { indexName: string } | { keyPa
   return fail('BadValue', 'hint provided does not correspond to an existing index');
 }
 
-export function planQuery(coll: Collection | undefined, filter: FilterNode, filterDoc: Document, sort: SortSpec | undefined, hint: Hint): PlannedQuery {
+/**
+ * Plans a query. `collator` is the operation's collation (null: simple): an index with another
+ * collation gives no bounds for string operands and no sort order, as in mongod.
+ */
+export function planQuery(coll: Collection | undefined, filter: FilterNode, filterDoc: Document, sort: SortSpec | undefined, hint: Hint, collator: Collator | null = null): PlannedQuery {
   if (!coll) return { plan: { stage: 'EOF' }, sortProvided: true };
   if (hint && '$natural' in hint) return { plan: { stage: 'COLLSCAN', direction: hint.$natural }, sortProvided: !sort || sort.length === 0 };
   // A sort on $natural alone is a collection scan in that direction (the oplog read newest first).
   if (sort?.natural !== undefined && sort.length === 0) return { plan: { stage: 'COLLSCAN', direction: sort.natural }, sortProvided: true };
   if (hint) {
     const index = findHintedIndex(coll, hint);
-    const bounds = boundsOf(index, filter);
+    const bounds = boundsOf(index, filter, collator);
     const dir = sortDirectionFrom(index, sort, bounds);
     return { plan: { stage: 'IXSCAN', index, bounds: bounds ?? fullBounds(index), direction: dir === -1 ? -1 : 1 }, sortProvided: !sort || sort.length === 0 || dir !== 0 };
   }
   const idOnly = Object.keys(filterDoc).length === 1 ? filterDoc._id : undefined;
-  if (idOnly !== undefined && coll.idIndex && isIdHackValue(idOnly)) return { plan: { stage: 'IDHACK', id: idOnly }, sortProvided: true };
+  if (idOnly !== undefined && coll.idIndex && isIdHackValue(idOnly) && (sameCollation(coll.idIndex.collator, collator) || !isCollatableId(idOnly))) return { plan: { stage: 'IDHACK', id: idOnly }, sortProvided: true };
 
   let best: { score: number; planned: PlannedQuery } | undefined;
   for (const index of coll.indexes.values()) {
     if (index.spec.hidden === true || !partialUsable(index, filter)) continue;
-    const bounds = boundsOf(index, filter);
+    const bounds = boundsOf(index, filter, collator);
     const dir = sortDirectionFrom(index, sort, bounds);
     if (!bounds && dir === 0) continue;
     const b = bounds ?? fullBounds(index);
@@ -147,6 +157,11 @@ export function planQuery(coll: Collection | undefined, filter: FilterNode, filt
   }
   if (best) return best.planned;
   return { plan: { stage: 'COLLSCAN', direction: 1 }, sortProvided: !sort || sort.length === 0 };
+}
+
+function isCollatableId(v: BsonValue): boolean {
+  const t = typeNameOf(v);
+  return t === 'string' || t === 'symbol';
 }
 
 /** mongod's IDHACK applies to a plain equality on _id with a value that is not a document, array or regex. */
@@ -186,6 +201,7 @@ export function explainPlan(plan: Plan): Document {
           isSparse: plan.index.spec.sparse === true,
           isPartial: plan.index.partialFilter !== undefined,
           indexVersion: 2,
+          ...(plan.index.collator ? { collation: collationDocument(plan.index.collator) } : {}),
           direction: plan.direction === 1 ? 'forward' : 'backward',
           indexBounds: indexBoundsDoc,
         },

@@ -12,7 +12,7 @@
  * when two sort fields read the same array of documents.
  */
 import { failLocation, fail } from '../base/index.js';
-import { compareValues, isDocument, isNumberType, toJsNumber, typeNameOf, type BsonValue, type Document } from '../bson/index.js';
+import { compareValues, isDocument, isNumberType, toJsNumber, typeNameOf, type BsonValue, type Collator, type Document } from '../bson/index.js';
 import { formatElement, formatValue } from './filter/format.js';
 import { sortKeyValues, splitPath } from './path.js';
 
@@ -26,7 +26,7 @@ export interface SortField {
  * The parsed sort: its fields in order. A `$natural` key (natural order, a hint rather than a
  * sort) is not a field; it is reported in `natural`.
  */
-export type SortSpec = readonly SortField[] & { readonly natural?: 1 | -1 };
+export type SortSpec = readonly SortField[] & { readonly natural?: 1 | -1; readonly collator?: Collator | null };
 
 function validateSortPath(path: string): void {
   if (path === '') failLocation(40352, 'FieldPath cannot be constructed with empty string');
@@ -50,8 +50,11 @@ function direction(path: string, v: BsonValue): 1 | -1 {
   return n;
 }
 
-/** Parses a sort document, with mongod's errors (15974, 15975, FieldPath errors). */
-export function parseSort(spec: Document): SortSpec {
+/**
+ * Parses a sort document, with mongod's errors (15974, 15975, FieldPath errors). The
+ * operation's collation travels with the spec: strings sort by it.
+ */
+export function parseSort(spec: Document, collator?: Collator | null): SortSpec {
   if (!isDocument(spec)) fail('TypeMismatch', 'sort must be an object');
   const fields: SortField[] = [];
   let natural: 1 | -1 | undefined;
@@ -64,8 +67,9 @@ export function parseSort(spec: Document): SortSpec {
     validateSortPath(path);
     fields.push({ path, parts: splitPath(path), direction: direction(path, v) });
   }
-  const out = fields as SortField[] & { natural?: 1 | -1 };
+  const out = fields as SortField[] & { natural?: 1 | -1; collator?: Collator | null };
   if (natural !== undefined) out.natural = natural;
+  if (collator) out.collator = collator;
   return out;
 }
 
@@ -77,7 +81,7 @@ export function sortKeyOf(spec: SortSpec, doc: Document): BsonValue[] {
     const values = sortKeyValues(doc, f.parts);
     let best = values[0];
     for (let j = 1; j < values.length; j++) {
-      const c = compareValues(values[j], best);
+      const c = compareValues(values[j], best, spec.collator);
       if (f.direction === 1 ? c < 0 : c > 0) best = values[j];
     }
     key[i] = best;
@@ -87,8 +91,9 @@ export function sortKeyOf(spec: SortSpec, doc: Document): BsonValue[] {
 
 /** Compares two sort keys made by `sortKeyOf` for the same spec. */
 export function compareSortKeys(spec: SortSpec, a: readonly BsonValue[], b: readonly BsonValue[]): number {
+  const collator = spec.collator;
   for (let i = 0; i < spec.length; i++) {
-    const c = compareValues(a[i], b[i]);
+    const c = compareValues(a[i], b[i], collator);
     if (c !== 0) return spec[i]!.direction === 1 ? c : -c;
   }
   return 0;

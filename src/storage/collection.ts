@@ -9,7 +9,8 @@
 import sortedBtree from 'sorted-btree';
 import type SortedBTree from 'sorted-btree';
 import { compareKeys, generateKeys, keyFingerprint, parseKeyPattern, type IndexKey, type KeyPatternField } from './keys.js';
-import { decodeDocument, type BsonValue, type Document, type TsKey, UUID } from './deps.js';
+import { decodeDocument, isDocument, makeCollator, type BsonValue, type Collator, type Document, type TsKey, UUID } from './deps.js';
+import { CollationCanonicalizer } from './collation-keys.js';
 import type { StorageTxn } from './txn.js';
 
 // sorted-btree is CommonJS: under ESM its module object arrives as the default import.
@@ -81,13 +82,23 @@ export class IndexState {
   createdBy: StorageTxn | undefined;
   /** Set by the layer above for partial indexes: whether a document belongs in the index. */
   readonly partialFilter: ((doc: Document) => boolean) | undefined;
+  /** The index's collation (`spec.collation`, already validated); null for simple. */
+  readonly collator: Collator | null;
+  /**
+   * Under a collation, keys hold one representative string per equivalence class, so entries
+   * that the collator calls equal are one entry with one fingerprint (see collation-keys.ts).
+   */
+  private readonly canonical: CollationCanonicalizer | undefined;
 
   constructor(readonly spec: IndexSpec, partialFilter?: (doc: Document) => boolean) {
     this.createdBy = undefined;
     this.fields = parseKeyPattern(spec.key);
     this.partialFilter = partialFilter;
+    this.collator = isDocument(spec.collation) ? makeCollator(spec.collation) : null;
+    this.canonical = this.collator ? new CollationCanonicalizer(this.collator) : undefined;
     const fields = this.fields;
-    this.tree = new BTree<IndexEntry, true>(undefined, (a, b) => compareKeys(a.key, b.key, fields) || a.rid - b.rid);
+    const collator = this.collator;
+    this.tree = new BTree<IndexEntry, true>(undefined, (a, b) => compareKeys(a.key, b.key, fields, collator) || a.rid - b.rid);
   }
 
   get name(): string {
@@ -107,10 +118,12 @@ export class IndexState {
   keysOf(doc: Document | null): IndexKey[] {
     if (doc === null) return [];
     if (this.partialFilter && !this.partialFilter(doc)) return [];
-    const generated = generateKeys(doc, this.fields, this.spec.sparse === true);
+    const generated = generateKeys(doc, this.fields, this.spec.sparse === true, this.collator);
     if (!generated) return [];
     for (const p of generated.multikeyPaths) this.multikeyPaths.add(p);
-    return generated.keys;
+    const canonical = this.canonical;
+    if (canonical === undefined) return generated.keys;
+    return generated.keys.map((key) => key.map((v) => canonical.value(v)));
   }
 
   /** `key` as a document of the key pattern's paths (duplicate-key errors, validate). */
@@ -121,7 +134,7 @@ export class IndexState {
   }
 
   hasKey(doc: Document | null, key: IndexKey): boolean {
-    return this.keysOf(doc).some((k) => compareKeys(k, key, this.fields) === 0);
+    return this.keysOf(doc).some((k) => compareKeys(k, key, this.fields, this.collator) === 0);
   }
 
   /** Every entry whose key equals `key`, in record id order. */
@@ -167,6 +180,18 @@ export class Collection {
 
   get ns(): string {
     return `${this.db}.${this.name}`;
+  }
+
+  private defaultCollatorOf: { spec: BsonValue; collator: Collator | null } | undefined;
+
+  /** The collection's default collation (`options.collation`), null for simple. */
+  get defaultCollator(): Collator | null {
+    const spec = this.options.collation;
+    const cached = this.defaultCollatorOf;
+    if (cached !== undefined && cached.spec === spec) return cached.collator;
+    const collator = isDocument(spec) ? makeCollator(spec) : null;
+    this.defaultCollatorOf = { spec, collator };
+    return collator;
   }
 
   allocateRecordId(): RecordId {

@@ -266,7 +266,7 @@ export class StorageEngine {
       for (const other of index.entriesWithKey(key)) {
         if (other.rid === rid) continue;
         const otherDoc = coll.records.get(other.rid)?.latest()?.doc ?? null;
-        if (otherDoc && index.keysOf(otherDoc).some((k) => compareKeys(k, key, index.fields) === 0)) throw duplicateKey(coll, index, key);
+        if (otherDoc && index.keysOf(otherDoc).some((k) => compareKeys(k, key, index.fields, index.collator) === 0)) throw duplicateKey(coll, index, key);
       }
     }
   }

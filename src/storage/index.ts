@@ -4,3 +4,4 @@ export { Collection, IndexState, type CollectionOptions, type IndexSpec, type Re
 export { generateKeys, parseKeyPattern, compareKeys, type IndexKey, type KeyPatternField } from './keys.js';
 export { Persistence, CHECKPOINT_INTERVAL_DEFAULT_SECONDS } from './persistence.js';
 export type { RecoveredSession, RecoveredState } from './recovery.js';
+export { CollationCanonicalizer } from './collation-keys.js';

@@ -3,7 +3,7 @@
  * combination of values at the key pattern's paths. Arrays make an index multikey (one key per
  * element); a missing field is a null key; an empty array at the end of a path is an undefined key.
  */
-import { compareValues, dossierError, isDocument, valueFingerprint, type BsonValue, type Document } from './deps.js';
+import { compareValues, dossierError, type Collator, isDocument, valueFingerprint, type BsonValue, type Document } from './deps.js';
 
 export type KeyPatternField = { path: string; parts: string[]; direction: 1 | -1 };
 export type IndexKey = BsonValue[];
@@ -79,7 +79,7 @@ export type GeneratedKeys = { keys: IndexKey[]; multikeyPaths: string[] };
  * (every key field missing). Throws CannotIndexParallelArrays when two fields fan out over
  * different arrays, as mongod does.
  */
-export function generateKeys(doc: Document, fields: KeyPatternField[], sparse: boolean): GeneratedKeys | null {
+export function generateKeys(doc: Document, fields: KeyPatternField[], sparse: boolean, collator?: Collator | null): GeneratedKeys | null {
   const perField: BsonValue[][] = [];
   const multikeyPaths: string[] = [];
   let anyFound = false;
@@ -94,7 +94,7 @@ export function generateKeys(doc: Document, fields: KeyPatternField[], sparse: b
       }
       arrayField ??= { path: f.path, prefix: pv.arrayPrefix };
     }
-    perField.push(dedupe(pv.values));
+    perField.push(dedupe(pv.values, collator));
   }
   if (sparse && !anyFound) return null;
   let keys: IndexKey[] = [[]];
@@ -106,15 +106,16 @@ export function generateKeys(doc: Document, fields: KeyPatternField[], sparse: b
   return { keys, multikeyPaths };
 }
 
-function dedupe(values: BsonValue[]): BsonValue[] {
+function dedupe(values: BsonValue[], collator: Collator | null | undefined): BsonValue[] {
   if (values.length < 2) return values;
-  const sorted = [...values].sort(compareValues);
-  return sorted.filter((v, i) => i === 0 || compareValues(v, sorted[i - 1]) !== 0);
+  const sorted = [...values].sort((a, b) => compareValues(a, b, collator));
+  return sorted.filter((v, i) => i === 0 || compareValues(v, sorted[i - 1], collator) !== 0);
 }
 
-export function compareKeys(a: IndexKey, b: IndexKey, fields: KeyPatternField[]): number {
+/** Orders keys by the key pattern; strings by the index's collator when it has one. */
+export function compareKeys(a: IndexKey, b: IndexKey, fields: KeyPatternField[], collator?: Collator | null): number {
   for (let i = 0; i < fields.length; i++) {
-    const c = compareValues(a[i], b[i]);
+    const c = compareValues(a[i], b[i], collator);
     if (c !== 0) return fields[i]!.direction === 1 ? c : -c;
   }
   return 0;

@@ -9,7 +9,7 @@
 import type { Collection, IndexEntry, IndexState, RecordId, Version } from './collection.js';
 import { RecordChain } from './collection.js';
 import { type IndexKey } from './keys.js';
-import { compareValues, dossierError, fail, formatDocument, type BsonValue, type Document, type TsKey, ErrorCodes, DossierError } from './deps.js';
+import { compareValues, collationDocument, dossierError, type Collator, fail, formatDocument, type BsonValue, type Document, type TsKey, ErrorCodes, DossierError } from './deps.js';
 import { MaxKey, MinKey } from '../bson/index.js';
 
 export type WriteOp = { op: 'i' | 'u' | 'd'; coll: Collection; rid: RecordId; doc: Document | null; before: Document | null };
@@ -73,7 +73,8 @@ export class StorageTxn {
     }
     for (const e of idIndex.entriesWithKey([id])) {
       const doc = this.get(coll, e.rid);
-      if (doc && compareValues(doc._id, id) === 0) return { rid: e.rid, doc };
+      // A collated _id index (a collection default collation) holds _id values equal under it.
+      if (doc && compareValues(doc._id, id, idIndex.collator) === 0) return { rid: e.rid, doc };
     }
     return undefined;
   }
@@ -130,7 +131,7 @@ export class StorageTxn {
       if (reverse) entries.reverse();
       for (const entry of entries) {
         if (seen.has(entry.rid)) continue;
-        if (!restInBounds(entry.key, bounds)) continue;
+        if (!restInBounds(entry.key, bounds, index.collator)) continue;
         const doc = this.get(coll, entry.rid);
         if (!doc || !index.hasKey(doc, entry.key)) continue;
         seen.add(entry.rid);
@@ -259,18 +260,19 @@ export class StorageTxn {
   }
 }
 
-function restInBounds(key: IndexKey, bounds: KeyInterval[][]): boolean {
+function restInBounds(key: IndexKey, bounds: KeyInterval[][], collator: Collator | null): boolean {
   for (let i = 1; i < bounds.length; i++) {
     const v = key[i];
-    if (!bounds[i]!.some((iv) => inInterval(v, iv))) return false;
+    if (!bounds[i]!.some((iv) => inInterval(v, iv, collator))) return false;
   }
   return true;
 }
 
-export function inInterval(v: BsonValue, iv: KeyInterval): boolean {
-  const lo = compareValues(v, iv.low);
+/** Whether `v` lies in `iv`, strings compared by the index's collator. */
+export function inInterval(v: BsonValue, iv: KeyInterval, collator?: Collator | null): boolean {
+  const lo = compareValues(v, iv.low, collator);
   if (lo < 0 || (lo === 0 && !iv.lowInclusive)) return false;
-  const hi = compareValues(v, iv.high);
+  const hi = compareValues(v, iv.high, collator);
   return hi < 0 || (hi === 0 && iv.highInclusive);
 }
 
@@ -297,7 +299,8 @@ export function duplicateKey(coll: Collection, index: IndexState, key: IndexKey)
   const keyPattern: Document = {};
   index.fields.forEach((f) => (keyPattern[f.path] = index.spec.key[f.path]));
   const keyValue = index.keyDocument(key);
-  return new DossierError(ErrorCodes.DuplicateKey, `E11000 duplicate key error collection: ${coll.ns} index: ${index.name} dup key: ${formatDocument(keyValue)}`, {
+  const collation = index.collator ? ` collation: ${formatDocument(collationDocument(index.collator))}` : '';
+  return new DossierError(ErrorCodes.DuplicateKey, `E11000 duplicate key error collection: ${coll.ns} index: ${index.name}${collation} dup key: ${formatDocument(keyValue)}`, {
     extra: { keyPattern, keyValue },
   });
 }

@@ -55,7 +55,7 @@ describe('count', () => {
     await failsWith(db.command({ count: 'c', limit: 'x' }), 2, 'limit value is not a valid number');
     await failsWith(db.command({ count: 'c', query: 5 }), 14);
     await failsWith(db.command({ count: 'c', bogus: 1 }), 40415, "BSON field 'count.bogus' is an unknown field.");
-    await failsWith(db.command({ count: 'c', collation: { locale: 'fr' } }), 238);
+    await failsWith(db.command({ count: 'c', collation: { locale: 'fr', bogus: 1 } }), 9, 'Collation spec contains unknown field. Collation spec: { locale: "fr", bogus: 1 }');
     await failsWith(db.command({ count: 'c', query: { $bogus: 1 } }), 2);
   });
 });

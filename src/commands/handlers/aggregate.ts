@@ -9,7 +9,7 @@
  */
 import { fail, failLocation } from '../../base/index.js';
 import { FIND_DEFAULT_BATCH_SIZE } from '../../base/limits.js';
-import { compareValues, isDocument, toJsNumber, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { compareValues, isDocument, toJsNumber, typeNameOf, type BsonValue, type Collator, type Document } from '../../bson/index.js';
 import { timestampOf } from '../../time/index.js';
 import { newStats, runQuery, type ExecutionStats } from '../../query/executor.js';
 import { parseHint, type Hint } from '../../query/planner.js';
@@ -19,9 +19,10 @@ import {
 } from '../../query/aggregate/index.js';
 import type { StorageTxn } from '../../storage/index.js';
 import { CommandArgs } from '../args.js';
-import { compileQuery, cursorReply, endRead, nonNegative, readTransaction, rejectCollation } from '../query-support.js';
+import { compileQuery, cursorReply, endRead, nonNegative, readTransaction, parseCollation, effectiveCollation } from '../query-support.js';
 import { checkStorable, insertDocument, sortLimit, validateAgainstCollection } from '../write-support.js';
 import { validateCollectionName } from '../namespaces.js';
+import { resolveView, viewReadCollation } from '../views.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
 import { collectionSizes } from './dbStats.js';
 import { currentOpCommand } from './currentOp.js';
@@ -42,6 +43,10 @@ export interface AggregateRequest {
   hint: Hint;
   let: Document | undefined;
   bypassDocumentValidation: boolean;
+  /** The `collation` argument: undefined means the collection's default. */
+  collation: Collator | null | undefined;
+  /** The collection read: `collection` itself, or the one under the view it names. */
+  source: string | undefined;
 }
 
 export function parseAggregate(ctx: CommandContext): AggregateRequest {
@@ -57,7 +62,7 @@ export function parseAggregate(ctx: CommandContext): AggregateRequest {
   }
   const a = new CommandArgs('aggregate', ctx.body);
   a.rejectUnknown(AGGREGATE_FIELDS);
-  rejectCollation(ctx.body.collation);
+  const collation = parseCollation(ctx.body.collation);
   if (ctx.body.pipeline === undefined) failLocation(40414, "BSON field 'aggregate.pipeline' is missing but a required field");
   const pipeline = a.array('pipeline')!;
   const explain = a.bool('explain') ?? false;
@@ -69,7 +74,7 @@ export function parseAggregate(ctx: CommandContext): AggregateRequest {
     for (const k of Object.keys(cursor)) if (k !== 'batchSize') fail('IDLUnknownField', `BSON field 'aggregate.cursor.${k}' is an unknown field.`);
     batchSize = nonNegative('batchSize', c.integer('batchSize'));
   }
-  return {
+  const req: AggregateRequest = {
     collection,
     pipeline: pipeline as Document[],
     explain,
@@ -78,7 +83,17 @@ export function parseAggregate(ctx: CommandContext): AggregateRequest {
     hint: parseHint(ctx.body.hint),
     let: a.document('let'),
     bypassDocumentValidation: a.bool('bypassDocumentValidation') ?? false,
+    collation,
+    source: collection,
   };
+  return withView(ctx, req);
+}
+
+/** An aggregate on a view reads the view's collection through the view's pipeline, in its collation. */
+function withView(ctx: CommandContext, req: AggregateRequest): AggregateRequest {
+  const view = req.collection !== undefined ? resolveView(ctx.instance, ctx.db, req.collection, ctx.transaction) : undefined;
+  if (!view) return req;
+  return { ...req, source: view.collection, pipeline: [...view.pipeline, ...req.pipeline], collation: viewReadCollation(req.collation, view) };
 }
 
 /** Uniform doubles in [0, 1) from the instance's random source (so tests can seed $sample/$rand). */
@@ -96,12 +111,16 @@ interface CompiledAggregate {
   /** The command's `let`: each value's slot in the pipeline, its expression and that expression's own parse state. */
   lets: Array<{ slot: number; expr: Expression; state: ParseState }>;
   random: () => number;
+  /** The collation the pipeline runs with (its own, else the collection's default). */
+  collator: Collator | null;
 }
 
 /** Parses the request's pipeline (with its `let`), as mongod does before reading anything. */
 export function compileAggregate(ctx: CommandContext, req: AggregateRequest): CompiledAggregate {
   const random = randomOf(ctx);
-  const scope = Scope.root({ random });
+  const coll = req.source !== undefined ? ctx.instance.getCollection(ctx.db, req.source) : undefined;
+  const collator = effectiveCollation(req.collation, coll);
+  const scope = Scope.root(collator ? { random, collator } : { random });
   const lets: CompiledAggregate['lets'] = [];
   for (const name of Object.keys(req.let ?? {})) {
     validateVariableName(name);
@@ -110,14 +129,14 @@ export function compileAggregate(ctx: CommandContext, req: AggregateRequest): Co
     const expr = parseExpression(req.let![name], own);
     lets.push({ slot: scope.define(name), expr, state: own.state });
   }
-  const parsed = parsePipelineStages(req.pipeline, { scope, db: ctx.db, collection: req.collection, nesting: 'top', inTransaction: ctx.inTransaction });
+  const parsed = parsePipelineStages(req.pipeline, { scope, db: ctx.db, collection: req.source, nesting: 'top', inTransaction: ctx.inTransaction });
   // mongod refuses to write from a linearizable read ($out and $merge are writes).
   const last = req.pipeline[req.pipeline.length - 1];
   const writes = last !== undefined && ('$out' in last || '$merge' in last);
   if (writes && ctx.generic.readConcern?.level === 'linearizable') {
     fail('InvalidOptions', `{readConcern: {level: "linearizable"}} is not supported with ${'$out' in last ? '$out' : '$merge'}`);
   }
-  return { parsed, lets, random };
+  return { parsed, lets, random, collator };
 }
 
 function outputWriter(ctx: CommandContext, req: AggregateRequest, txn: StorageTxn, db: string, collName: string): OutputWriter {
@@ -175,6 +194,10 @@ function hostFor(ctx: CommandContext, req: AggregateRequest, txn: StorageTxn): P
     txn,
     hostName: instance.config.host,
     getCollection: (db, name) => instance.getCollection(db, name),
+    resolveView(db, name) {
+      const view = resolveView(instance, db, name, txn);
+      return view && { collection: view.collection, pipeline: view.pipeline };
+    },
     openOutput(db, collName) {
       // $out and $merge write in a transaction of their own (they are refused inside a user's).
       const w = instance.engine.begin();
@@ -257,7 +280,7 @@ function runContextFor(ctx: CommandContext, req: AggregateRequest, compiled: Com
   const clusterTime = timestampOf(instance.hlc.now());
   const vars = baseVariables(compiled.parsed.state, now, clusterTime);
   for (const l of compiled.lets) vars[l.slot] = l.expr.evaluate(newVariables(l.state, {}, now, clusterTime));
-  return makeRunContext(hostFor(ctx, req, txn), ctx.db, limitsFor(ctx, req), vars, { random: compiled.random }, {
+  return makeRunContext(hostFor(ctx, req, txn), ctx.db, limitsFor(ctx, req), vars, compiled.collator ? { random: compiled.random, collator: compiled.collator } : { random: compiled.random }, {
     monotonicMs: () => instance.clock.monotonicMs(),
     sliceMs: PIPELINE_SLICE_MS,
   });
@@ -275,9 +298,9 @@ function* counted(flow: Flow, counter: { n: number }): Flow {
 export async function explainAggregate(ctx: CommandContext, verbosity: string, request?: AggregateRequest): Promise<Document> {
   const req = request ?? parseAggregate(ctx);
   const compiled = compileAggregate(ctx, req);
-  const coll = req.collection !== undefined ? ctx.instance.getCollection(ctx.db, req.collection) : undefined;
+  const coll = req.source !== undefined ? ctx.instance.getCollection(ctx.db, req.source) : undefined;
   const stages = compiled.parsed.stages;
-  const src = planSource(stages, coll, req.hint);
+  const src = planSource(stages, coll, req.hint, compiled.collator);
   const collectionless = compiled.parsed.definitions[0]?.collectionless === true;
   const ns = req.collection !== undefined ? `${ctx.db}.${req.collection}` : `${ctx.db}.$cmd.aggregate`;
   const queryPlanner: Document = {
@@ -348,7 +371,7 @@ export const aggregateCommand: CommandDefinition = {
     if (req.explain) return explainAggregate(ctx, 'queryPlanner', req);
     const compiled = compileAggregate(ctx, req);
     const { instance } = ctx;
-    const coll = req.collection !== undefined ? instance.getCollection(ctx.db, req.collection) : undefined;
+    const coll = req.source !== undefined ? instance.getCollection(ctx.db, req.source) : undefined;
     const ns = req.collection !== undefined ? `${ctx.db}.${req.collection}` : `${ctx.db}.$cmd.aggregate`;
     // The one place the read snapshot comes from: the session's transaction when in one.
     const read = readTransaction(ctx);
@@ -392,6 +415,33 @@ export const aggregateCommand: CommandDefinition = {
     }
   },
 };
+
+/**
+ * Runs an aggregate command body to its end and returns every document: how count and distinct
+ * read a view (its pipeline, then theirs), as mongod rewrites them into aggregations.
+ */
+export async function aggregateAll(ctx: CommandContext, body: Document): Promise<Document[]> {
+  const actx: CommandContext = { ...ctx, body };
+  const req = parseAggregate(actx);
+  const compiled = compileAggregate(actx, req);
+  const coll = req.source !== undefined ? ctx.instance.getCollection(ctx.db, req.source) : undefined;
+  const read = readTransaction(actx);
+  let run: PipelineRun | undefined;
+  try {
+    const rctx = runContextFor(actx, req, compiled, read.txn);
+    run = new PipelineRun(runPipeline(compiled.parsed, rctx, coll, { hint: req.hint }), {
+      yieldToEventLoop,
+      nowMs: () => ctx.instance.clock.monotonicMs(),
+      maxTimeMS: ctx.generic.maxTimeMS,
+      killed: ctx.killed,
+      wrapError: (e) => executorError(e),
+    });
+    return await run.all();
+  } finally {
+    run?.close();
+    endRead(actx, read);
+  }
+}
 
 /**
  * batchSize 0: an empty first batch and a cursor for the rest. cursorReply reads 0 as "no limit",

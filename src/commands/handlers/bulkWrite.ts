@@ -6,11 +6,12 @@
 import { fail } from '../../base/index.js';
 import { isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { CommandArgs } from '../args.js';
-import { rejectCollation, cursorReply } from '../query-support.js';
+import { parseCollation, cursorReply } from '../query-support.js';
 import { executeDelete, executeDeleteMany, executeUpdate, executeUpdateMany, insertDocument, parseUpdateStatement, type UpdateStatement } from '../write-support.js';
 import { checkBatchSize, checkWritableNamespace } from '../write-batch.js';
 import { retryableStatement, runWrite } from '../write-path.js';
 import { toDossierError } from '../replies.js';
+import { assertNotView } from '../views.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
 
 const FIELDS = ['ops', 'nsInfo', 'ordered', 'bypassDocumentValidation', 'errorsOnly', 'let', 'cursor'];
@@ -31,6 +32,7 @@ async function runOp(ctx: CommandContext, op: Document, i: number, nsInfo: Docum
   if (!kind) fail('FailedToParse', `Unrecognized bulkWrite op: ${Object.keys(op)[0] ?? '(empty)'}`);
   const { db, coll } = namespaceOf(nsInfo, op[kind], i);
   checkWritableNamespace(db, coll);
+  assertNotView(instance, db, coll, ctx.transaction);
   const opCtx: CommandContext = { ...ctx, db };
   if (kind === 'insert') {
     if (!isDocument(op.document)) fail('TypeMismatch', `BSON field 'bulkWrite.ops.document' is the wrong type '${typeNameOf(op.document)}', expected type 'object'`);
@@ -41,7 +43,7 @@ async function runOp(ctx: CommandContext, op: Document, i: number, nsInfo: Docum
   }
   if (kind === 'update') {
     instance.opcounters.update++;
-    rejectCollation(op.collation);
+    const collation = parseCollation(op.collation);
     const a = new CommandArgs('bulkWrite.ops', op);
     const stmt: UpdateStatement = {
       q: a.required('filter', a.document),
@@ -53,21 +55,22 @@ async function runOp(ctx: CommandContext, op: Document, i: number, nsInfo: Docum
       sort: a.document('sort'),
       bypassDocumentValidation: bypass,
       lets: ctx.body.let,
+      collation,
     };
     if (!isDocument(stmt.u) && !Array.isArray(stmt.u)) fail('FailedToParse', 'Update argument must be either an object or an array');
-    const parsed = parseUpdateStatement(stmt);
+    const parsed = parseUpdateStatement(stmt, instance.getCollection(db, coll));
     const out = stmt.multi && !ctx.transaction ? await executeUpdateMany(opCtx, i, coll, stmt, parsed) : await runWrite(opCtx, i, (txn) => executeUpdate(instance, txn, db, coll, stmt, parsed));
     const reply: Document = { n: out.upsertedId !== undefined ? 1 : out.n, nModified: out.nModified };
     if (out.upsertedId !== undefined) reply.upserted = { _id: out.upsertedId };
     return reply;
   }
   instance.opcounters.delete++;
-  rejectCollation(op.collation);
+  const collation = parseCollation(op.collation);
   const a = new CommandArgs('bulkWrite.ops', op);
   const q = a.required('filter', a.document);
   const multi = a.bool('multi') ?? false;
   const target = instance.getCollection(db, coll);
-  const out = multi && !ctx.transaction ? await executeDeleteMany(opCtx, i, target, q, op.hint, ctx.body.let) : await runWrite(opCtx, i, (txn) => executeDelete(instance, txn, target, q, !multi, op.hint, undefined, ctx.body.let));
+  const out = multi && !ctx.transaction ? await executeDeleteMany(opCtx, i, target, q, op.hint, ctx.body.let, collation) : await runWrite(opCtx, i, (txn) => executeDelete(instance, txn, target, q, !multi, op.hint, undefined, ctx.body.let, collation));
   return { n: out.n };
 }
 

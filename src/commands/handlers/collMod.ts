@@ -3,8 +3,10 @@ import { compareValues, formatDocument, isDocument, toJsNumber, typeNameOf, type
 import { compareKeys, type Collection, type IndexState, type IndexKey } from '../../storage/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { buildCollectionHooks } from '../validation.js';
-import { collectionOptionsFrom, preAndPostImagesOption } from './create.js';
-import type { CommandDefinition } from '../types.js';
+import { isGenericArgument } from '../generic.js';
+import { lookupView, modifyView, type ViewDefinition } from '../views.js';
+import { collectionOptionsFrom, preAndPostImagesOption, viewPipelineValidator } from './create.js';
+import type { CommandContext, CommandDefinition } from '../types.js';
 
 const INDEX_FIELDS = ['keyPattern', 'name', 'hidden', 'expireAfterSeconds', 'unique', 'prepareUnique', 'forceNonUnique'];
 
@@ -42,15 +44,28 @@ function failCannotConvert(groups: BsonValue[][]): never {
   });
 }
 
+/** collMod of a view: only `viewOn` and `pipeline` change, as in mongod. */
+function modifyViewCommand(ctx: CommandContext, view: ViewDefinition): Document {
+  for (const k of Object.keys(ctx.body)) {
+    if (k === 'collMod' || k === 'viewOn' || k === 'pipeline' || isGenericArgument(k)) continue;
+    fail('InvalidOptions', `option not supported on a view: ${k}`);
+  }
+  modifyView(ctx.instance, view, { viewOn: ctx.body.viewOn, pipeline: ctx.body.pipeline }, viewPipelineValidator(ctx, view.name));
+  return {};
+}
+
 export const collModCommand: CommandDefinition = {
   name: 'collMod',
-  help: 'Changes collection options (validator, validationLevel, validationAction, changeStreamPreAndPostImages) and index options (hidden, expireAfterSeconds, prepareUnique, unique, forceNonUnique).',
+  help: "Changes collection options (validator, validationLevel, validationAction, changeStreamPreAndPostImages), index options (hidden, expireAfterSeconds, prepareUnique, unique, forceNonUnique), and a view's viewOn and pipeline.",
   kind: 'write',
-  options: ['validator', 'validationLevel', 'validationAction', 'changeStreamPreAndPostImages', 'dryRun', 'index.hidden', 'index.expireAfterSeconds', 'index.prepareUnique', 'index.unique', 'index.forceNonUnique'],
+  options: ['validator', 'validationLevel', 'validationAction', 'changeStreamPreAndPostImages', 'dryRun', 'viewOn', 'pipeline', 'index.hidden', 'index.expireAfterSeconds', 'index.prepareUnique', 'index.unique', 'index.forceNonUnique'],
   run(ctx) {
     const name = collectionNameArg('collMod', ctx.body);
     const a = new CommandArgs('collMod', ctx.body);
-    a.rejectUnknown(['validator', 'validationLevel', 'validationAction', 'index', 'dryRun', 'changeStreamPreAndPostImages']);
+    a.rejectUnknown(['validator', 'validationLevel', 'validationAction', 'index', 'dryRun', 'changeStreamPreAndPostImages', 'viewOn', 'pipeline']);
+    const view = lookupView(ctx.instance, ctx.db, name);
+    if (view) return modifyViewCommand(ctx, view);
+    for (const k of ['viewOn', 'pipeline']) if (ctx.body[k] !== undefined) fail('InvalidOptions', `option only supported on a view: ${k}`);
     const index = a.document('index');
     const dryRun = a.bool('dryRun') ?? false;
     if (dryRun) {

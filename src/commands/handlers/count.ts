@@ -3,13 +3,15 @@
  * the same compiled query and plan as find, in one read snapshot. A missing collection counts 0.
  */
 import { fail } from '../../base/index.js';
-import { isDocument, toJsNumber, typeNameOf, type BsonValue } from '../../bson/index.js';
+import { isDocument, toJsNumber, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { runQuery } from '../../query/executor.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { validateCollectionName } from '../namespaces.js';
-import { compileQuery, rejectCollation, endRead, readTransaction } from '../query-support.js';
+import { compileQuery, parseCollation, endRead, readTransaction } from '../query-support.js';
 import { sortLimit } from '../write-support.js';
-import type { CommandDefinition } from '../types.js';
+import { resolveView, viewAggregateBody } from '../views.js';
+import { aggregateAll } from './aggregate.js';
+import type { CommandContext, CommandDefinition } from '../types.js';
 
 const COUNT_FIELDS = ['query', 'limit', 'skip', 'hint', 'collation', 'fields', 'readConcern', 'maxTimeMS', '$queryOptions', 'encryptionInformation'] as const;
 
@@ -44,6 +46,19 @@ function parseSkip(v: BsonValue): number | undefined {
   return n;
 }
 
+/** count on a view: an aggregation of the view's pipeline, then $match, $skip, $limit, $count. */
+async function countOnView(ctx: CommandContext, view: string, query: Document | undefined, skip: number | undefined, limit: number | undefined): Promise<Document> {
+  const pipeline: Document[] = [];
+  if (query && Object.keys(query).length > 0) pipeline.push({ $match: query });
+  if (skip) pipeline.push({ $skip: skip });
+  if (limit) pipeline.push({ $limit: limit });
+  pipeline.push({ $count: 'count' });
+  const options: Document = {};
+  for (const k of ['collation', 'hint'] as const) if (ctx.body[k] !== undefined) options[k] = ctx.body[k];
+  const [result] = await aggregateAll(ctx, viewAggregateBody(ctx, view, pipeline, options));
+  return { n: result === undefined ? 0 : toJsNumber(result.count) };
+}
+
 export const countCommand: CommandDefinition = {
   name: 'count',
   help: 'count objects in collection',
@@ -60,10 +75,11 @@ export const countCommand: CommandDefinition = {
     const skip = parseSkip(ctx.body.skip);
     const hint = ctx.body.hint;
     if (hint !== undefined && typeof hint !== 'string' && !isDocument(hint)) fail('FailedToParse', 'Hint must be a string or an object');
-    rejectCollation(ctx.body.collation);
+    const collation = parseCollation(ctx.body.collation);
     const { instance } = ctx;
+    if (resolveView(instance, ctx.db, name, ctx.transaction)) return countOnView(ctx, name, query, skip, limit);
     const coll = instance.getCollection(ctx.db, name);
-    const q = compileQuery(coll, query, undefined, hint);
+    const q = compileQuery(coll, query, undefined, hint, undefined, undefined, collation);
     const read = readTransaction(ctx);
     const txn = read.txn;
     try {

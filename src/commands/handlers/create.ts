@@ -1,16 +1,21 @@
 import { fail, failLocation } from '../../base/index.js';
-import { Long, compareValues, formatDocument, isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { Long, collationDocument, compareValues, formatDocument, formatValue, isDocument, parseCollationArgument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import type { IndexSpec } from '../../storage/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { isGenericArgument } from '../generic.js';
 import { validateCollectionName } from '../namespaces.js';
 import { buildCollectionHooks, compilePredicate } from '../validation.js';
-import type { CommandDefinition } from '../types.js';
+import type { CommandContext, CommandDefinition } from '../types.js';
+import { createView, lookupView, type PipelineValidator } from '../views.js';
+import { parsePipelineStages, Scope } from '../../query/aggregate/index.js';
 
 const SUPPORTED = [
-  'validator', 'validationLevel', 'validationAction', 'idIndex', 'storageEngine', 'indexOptionDefaults', 'collation', 'autoIndexId', 'flags',
+  'viewOn', 'pipeline', 'validator', 'validationLevel', 'validationAction', 'idIndex', 'storageEngine', 'indexOptionDefaults', 'collation', 'autoIndexId', 'flags',
   'clusteredIndex', 'changeStreamPreAndPostImages', 'timeseries', 'expireAfterSeconds', 'capped', 'size', 'max',
 ];
-const UNSUPPORTED = ['viewOn', 'pipeline', 'encryptedFields', 'recordIdsReplicated'];
+const UNSUPPORTED = ['encryptedFields', 'recordIdsReplicated'];
+/** Options a view takes besides its definition; any other collection option is refused with it. */
+const VIEW_OPTIONS = new Set(['viewOn', 'pipeline', 'collation']);
 const ONE_PB = 1024 * 1024 * 1024 * 1024 * 1024;
 
 /**
@@ -166,6 +171,9 @@ export function collectionOptionsFrom(body: Document): Document {
   const a = new CommandArgs('create', body);
   const options: Document = {};
   cappedOptions(a, options);
+  // Stored in mongod's full form; a simple collation is the absence of one.
+  const collator = parseCollationArgument(body.collation);
+  if (collator) options.collation = collationDocument(collator);
   const images = a.document('changeStreamPreAndPostImages');
   if (images !== undefined && preAndPostImagesOption('create', images)) options.changeStreamPreAndPostImages = { enabled: true };
   const validator = a.document('validator');
@@ -202,6 +210,45 @@ export function collectionOptionsFrom(body: Document): Document {
   return options;
 }
 
+/** A view's pipeline is parsed to be checked, never run here: nothing draws from this. */
+const PARSE_ONLY_RANDOM = (): number => 0;
+
+/**
+ * mongod's ViewCatalog::validatePipeline: the pipeline must parse, and hold no stage that writes,
+ * no $changeStream and no stage that reads no collection.
+ */
+export function viewPipelineValidator(ctx: CommandContext, name: string): PipelineValidator {
+  return (pipeline, collator, viewOn) => {
+    const scope = Scope.root(collator ? { random: PARSE_ONLY_RANDOM, collator } : { random: PARSE_ONLY_RANDOM });
+    const parsed = parsePipelineStages(pipeline, { scope, db: ctx.db, collection: viewOn, nesting: 'top', inTransaction: false });
+    parsed.definitions.forEach((def, i) => {
+      if (def.writes) {
+        fail('OptionNotSupportedOnView', `The aggregation stage ${def.name} in location ${i} of the pipeline cannot be used in the view definition of ${ctx.db}.${name} because it writes to disk`);
+      }
+      if (def.name === '$changeStream') fail('OptionNotSupportedOnView', '$changeStream cannot be used in a view definition');
+      if (def.collectionless) fail('InvalidNamespace', `'${def.name}' cannot be used in a view definition`);
+    });
+  };
+}
+
+/** `create` with `viewOn`: a view, checked as mongod checks its definition. */
+function createViewCommand(ctx: CommandContext, name: string): Document {
+  if (ctx.inTransaction) fail('OperationNotSupportedInTransaction', `Cannot create a view in a multi-document transaction.`);
+  if (ctx.body.idIndex !== undefined) fail('InvalidOptions', `'idIndex' is not allowed with 'viewOn': ${formatValue(ctx.body.idIndex)}`);
+  for (const k of Object.keys(ctx.body)) {
+    if (k === 'create' || VIEW_OPTIONS.has(k) || isGenericArgument(k) || ctx.body[k] === undefined) continue;
+    if (k === 'capped' && ctx.body[k] === false) continue;
+    fail('InvalidOptions', `option not supported on a view: ${k}`);
+  }
+  createView(ctx.instance, { db: ctx.db, name, viewOn: ctx.body.viewOn, pipeline: ctx.body.pipeline, collation: ctx.body.collation }, viewPipelineValidator(ctx, name));
+  return {};
+}
+
+/** A collection cannot take a view's name. */
+function assertNoView(ctx: CommandContext, name: string): void {
+  if (lookupView(ctx.instance, ctx.db, name)) fail('NamespaceExists', `A view already exists. NS: ${ctx.db}.${name}`);
+}
+
 export const createCommand: CommandDefinition = {
   name: 'create',
   help: 'Creates a collection with options (validator, validationLevel, validationAction, clusteredIndex, timeseries, changeStreamPreAndPostImages).',
@@ -215,11 +262,11 @@ export const createCommand: CommandDefinition = {
     a.rejectUnknown([...SUPPORTED, ...UNSUPPORTED]);
     for (const k of UNSUPPORTED) {
       if (ctx.body[k] === undefined || ctx.body[k] === false) continue;
-      fail('InvalidOptions', `The '${k}' option of create is not supported by Dossier yet${k === 'viewOn' || k === 'pipeline' ? ' (views)' : ''}`);
+      fail('InvalidOptions', `The '${k}' option of create is not supported by Dossier yet`);
     }
-    if (ctx.body.collation !== undefined && (!isDocument(ctx.body.collation) || (Object.keys(ctx.body.collation).length > 0 && ctx.body.collation.locale !== 'simple'))) {
-      fail('NotImplemented', 'Dossier does not support collations other than { locale: "simple" } yet');
-    }
+    if (ctx.body.pipeline !== undefined && ctx.body.viewOn === undefined) fail('InvalidOptions', "'pipeline' requires 'viewOn' to also be specified");
+    if (ctx.body.viewOn !== undefined) return createViewCommand(ctx, name);
+    assertNoView(ctx, name);
     if (ctx.body.idIndex !== undefined && !isDocument(ctx.body.idIndex)) fail('TypeMismatch', `BSON field 'create.idIndex' is the wrong type '${typeNameOf(ctx.body.idIndex)}', expected type 'object'`);
     if (isDocument(ctx.body.timeseries)) checkTimeseriesCreate(`${ctx.db}.${name}`, ctx.body, ctx.body.timeseries);
     const options = collectionOptionsFrom(ctx.body);
@@ -232,7 +279,9 @@ export const createCommand: CommandDefinition = {
     const timeField = timeFieldOf(options);
     if (timeField !== undefined && ctx.inTransaction) fail('OperationNotSupportedInTransaction', 'Cannot create a time-series collection in a multi-document transaction.');
     // Time-series measurements have no _id index (mongod keeps them in buckets): _ids may repeat.
-    const coll = ctx.instance.engine.createCollection(ctx.db, name, options, timeField === undefined ? undefined : null);
+    // The _id index takes the collection's default collation, as in mongod.
+    const idIndex: Document = { v: 2, key: { _id: 1 }, name: '_id_', ...(isDocument(options.collation) ? { collation: options.collation } : {}) };
+    const coll = ctx.instance.engine.createCollection(ctx.db, name, options, timeField === undefined ? (idIndex as IndexSpec) : null);
     buildCollectionHooks(coll);
     // Since 6.3 mongod indexes a new time-series collection on its meta and time fields.
     const metaField = isDocument(options.timeseries) ? options.timeseries.metaField : undefined;

@@ -5,6 +5,7 @@ import { matchExisting, normalizeIndexSpec } from '../index-specs.js';
 import { partialFilterOf } from '../validation.js';
 import { checkWritableNamespace } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
+import { assertNotView } from '../views.js';
 
 export const createIndexesCommand: CommandDefinition = {
   name: 'createIndexes',
@@ -19,7 +20,9 @@ export const createIndexesCommand: CommandDefinition = {
     a.rejectUnknown(['indexes', 'commitQuorum', 'ignoreUnknownIndexOptions', 'isTimeseriesNamespace']);
     const raw = a.required('indexes', a.array);
     if (raw.length === 0) fail('BadValue', 'Must specify at least one index to create');
-    const specs = raw.map(normalizeIndexSpec);
+    assertNotView(ctx.instance, ctx.db, name, ctx.transaction);
+    const existingColl = ctx.instance.getCollection(ctx.db, name);
+    const specs = raw.map((r) => normalizeIndexSpec(r, existingColl?.defaultCollator ?? null));
     const names = new Set<string>();
     for (const s of specs) {
       if (names.has(s.name)) fail('IndexKeySpecsConflict', `Index with name: ${s.name} already exists with a different key`);

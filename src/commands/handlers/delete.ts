@@ -1,11 +1,12 @@
 import { fail } from '../../base/index.js';
 import { isDocument, toJsNumber, typeNameOf } from '../../bson/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
-import { rejectCollation } from '../query-support.js';
+import { parseCollation } from '../query-support.js';
 import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
 import { checkWriteAllowedInTransaction, executeDelete, executeDeleteMany } from '../write-support.js';
 import { checkBatchSize, checkWritableNamespace, runStatements, withRetriedStmtIds } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
+import { assertNotView } from '../views.js';
 
 const STATEMENT_FIELDS = ['q', 'limit', 'hint', 'collation'];
 
@@ -30,18 +31,19 @@ export const deleteCommand: CommandDefinition = {
     const retried: number[] = [];
     const writeErrors = await runStatements(deletes, ordered, ctx.inTransaction, async (raw, i) => {
       instance.opcounters.delete++;
+      assertNotView(instance, ctx.db, name, ctx.transaction);
       if (!isDocument(raw)) fail('TypeMismatch', `BSON field 'delete.deletes.${i}' is the wrong type '${typeNameOf(raw)}', expected type 'object'`);
       for (const k of Object.keys(raw)) if (!STATEMENT_FIELDS.includes(k)) fail('IDLUnknownField', `BSON field 'delete.deletes.${k}' is an unknown field.`);
       const a = new CommandArgs('delete.deletes', raw);
       const q = a.required('q', a.document);
       const limit = a.required('limit', a.number);
       if (limit !== 0 && limit !== 1) fail('FailedToParse', `The limit field in delete objects must be 0 or 1. Got ${toJsNumber(limit)}`);
-      rejectCollation(raw.collation);
+      const collation = parseCollation(raw.collation);
       const stmtId = stmtIdFor(ctx.body, i);
       const { result, retried: wasRetried } = await retryableStatement(ctx, stmtId, async () => {
         const coll = instance.getCollection(ctx.db, name);
-        if (limit === 0 && !ctx.transaction) return { n: (await executeDeleteMany(ctx, stmtId, coll, q, raw.hint, args.document('let'))).n };
-        return { n: (await runWrite(ctx, stmtId, (txn) => executeDelete(instance, txn, coll, q, limit === 1, raw.hint, undefined, args.document('let')))).n };
+        if (limit === 0 && !ctx.transaction) return { n: (await executeDeleteMany(ctx, stmtId, coll, q, raw.hint, args.document('let'), collation)).n };
+        return { n: (await runWrite(ctx, stmtId, (txn) => executeDelete(instance, txn, coll, q, limit === 1, raw.hint, undefined, args.document('let'), collation))).n };
       });
       if (wasRetried) retried.push(stmtId);
       n += result.n;

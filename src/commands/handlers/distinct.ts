@@ -8,14 +8,16 @@
 import { timestampOf } from '../../time/index.js';
 import { fail, failLocation } from '../../base/index.js';
 import { BSON_OBJECT_SIZE_MAX_BYTES } from '../../base/limits.js';
-import { compareValues, documentSize, isDocument, type BsonValue, type Document } from '../../bson/index.js';
+import { compareValues, documentSize, isDocument, type BsonValue, type Collator, type Document } from '../../bson/index.js';
 import { runQuery } from '../../query/executor.js';
 import { getField } from '../../query/path.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { validateCollectionName } from '../namespaces.js';
-import { compileQuery, rejectCollation, endRead, readTransaction } from '../query-support.js';
+import { compileQuery, parseCollation, endRead, readTransaction } from '../query-support.js';
 import { sortLimit } from '../write-support.js';
-import type { CommandDefinition } from '../types.js';
+import { resolveView, viewAggregateBody, viewReadCollation } from '../views.js';
+import { aggregateAll } from './aggregate.js';
+import type { CommandContext, CommandDefinition } from '../types.js';
 
 const DISTINCT_FIELDS = ['key', 'query', 'collation', 'hint', 'readConcern', 'maxTimeMS', '$queryOptions', 'sampleId', 'mirrored'] as const;
 
@@ -55,17 +57,33 @@ function fieldOf(obj: Document | BsonValue[], name: string): BsonValue {
 }
 
 /** Inserts `v` into the ascending array `sorted` unless an equal value is there. */
-function insertDistinct(sorted: BsonValue[], v: BsonValue): void {
+function insertDistinct(sorted: BsonValue[], v: BsonValue, collator: Collator | null): void {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const c = compareValues(sorted[mid], v);
+    const c = compareValues(sorted[mid], v, collator);
     if (c === 0) return;
     if (c < 0) lo = mid + 1;
     else hi = mid;
   }
   sorted.splice(lo, 0, v);
+}
+
+/** distinct on a view: the view's pipeline and a $match, then the values along `key`, in the view's collation. */
+async function distinctOnView(ctx: CommandContext, view: string, key: string, query: Document | undefined, collator: Collator | null): Promise<Document> {
+  const pipeline: Document[] = query && Object.keys(query).length > 0 ? [{ $match: query }] : [];
+  const options: Document = {};
+  for (const k of ['collation', 'hint'] as const) if (ctx.body[k] !== undefined) options[k] = ctx.body[k];
+  const values: BsonValue[] = [];
+  const found: BsonValue[] = [];
+  for (const doc of await aggregateAll(ctx, viewAggregateBody(ctx, view, pipeline, options))) {
+    found.length = 0;
+    extractAlongPath(doc, key, found);
+    for (const v of found) insertDistinct(values, v, collator);
+  }
+  if (documentSize({ values }) >= BSON_OBJECT_SIZE_MAX_BYTES) failLocation(17217, 'distinct too big, 16mb cap');
+  return { values };
 }
 
 export const distinctCommand: CommandDefinition = {
@@ -86,10 +104,12 @@ export const distinctCommand: CommandDefinition = {
     const query = ctx.body.query === null ? undefined : a.document('query');
     const hint = ctx.body.hint;
     if (hint !== undefined && typeof hint !== 'string' && !isDocument(hint)) fail('FailedToParse', 'Hint must be a string or an object');
-    rejectCollation(ctx.body.collation);
+    const collation = parseCollation(ctx.body.collation);
     const { instance } = ctx;
+    const view = resolveView(instance, ctx.db, name, ctx.transaction);
+    if (view) return distinctOnView(ctx, name, key, query, viewReadCollation(collation, view));
     const coll = instance.getCollection(ctx.db, name);
-    const q = compileQuery(coll, query, undefined, hint);
+    const q = compileQuery(coll, query, undefined, hint, undefined, undefined, collation);
     const read = readTransaction(ctx);
     const txn = read.txn;
     const readTs = txn.readTs;
@@ -99,7 +119,7 @@ export const distinctCommand: CommandDefinition = {
       for (const c of runQuery(txn, coll, q.planned, q.filter, { sortMemoryLimitBytes: sortLimit(instance) })) {
         found.length = 0;
         extractAlongPath(c.doc, key, found);
-        for (const v of found) insertDistinct(values, v);
+        for (const v of found) insertDistinct(values, v, q.collator);
       }
     } finally {
       endRead(ctx, read);

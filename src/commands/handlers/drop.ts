@@ -2,6 +2,7 @@ import { CommandArgs, collectionNameArg } from '../args.js';
 import { validateCollectionName } from '../namespaces.js';
 import { fail } from '../../base/index.js';
 import type { CommandDefinition } from '../types.js';
+import { dropView } from '../views.js';
 
 export const dropCommand: CommandDefinition = {
   name: 'drop',
@@ -14,7 +15,10 @@ export const dropCommand: CommandDefinition = {
     new CommandArgs('drop', ctx.body).rejectUnknown([]);
     if (ctx.db === 'local' && name === 'oplog.rs') fail('IllegalOperation', 'can\'t drop live oplog while replicating');
     const coll = ctx.instance.getCollection(ctx.db, name);
-    if (!coll) return {};
+    if (!coll) {
+      if (dropView(ctx.instance, ctx.db, name)) return { ns: `${ctx.db}.${name}` };
+      return {};
+    }
     const nIndexesWas = coll.indexes.size;
     ctx.instance.cursors.killWhere((c) => c.ns === coll.ns);
     ctx.instance.engine.dropCollection(coll);

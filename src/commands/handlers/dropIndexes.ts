@@ -3,6 +3,7 @@ import { compareValues, formatDocument, isDocument, typeNameOf } from '../../bso
 import type { IndexState } from '../../storage/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import type { CommandDefinition } from '../types.js';
+import { assertNotView } from '../views.js';
 
 export const dropIndexesCommand: CommandDefinition = {
   name: 'dropIndexes',
@@ -16,6 +17,7 @@ export const dropIndexesCommand: CommandDefinition = {
     a.rejectUnknown(['index']);
     const target = ctx.body.index;
     if (target === undefined) fail('IDLFailedToParse', "BSON field 'dropIndexes.index' is missing but a required field");
+    assertNotView(ctx.instance, ctx.db, name, ctx.transaction);
     const coll = ctx.instance.getCollection(ctx.db, name);
     if (!coll) fail('NamespaceNotFound', `ns not found ${ctx.db}.${name}`);
     const nIndexesWas = coll.indexes.size;

@@ -1,6 +1,6 @@
 import { FIND_DEFAULT_BATCH_SIZE } from '../../base/limits.js';
 import { fail } from '../../base/index.js';
-import { compareValues, type Document } from '../../bson/index.js';
+import { compareValues, type Collator, type Document } from '../../bson/index.js';
 import { matches } from '../../query/filter/index.js';
 import type { Collection, RecordId, StorageTxn } from '../../storage/index.js';
 import type { Instance } from '../instance.js';
@@ -9,9 +9,11 @@ import { expressionHook } from '../../query/aggregate/index.js';
 import { explainPlan } from '../../query/planner.js';
 import { applyProjection, parseProjection } from '../../query/projection/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
-import { compileQuery, cursorReply, endRead, matcherFactory, nonNegative, readTransaction, rejectCollation } from '../query-support.js';
+import { compileQuery, cursorReply, endRead, matcherFactoryFor, nonNegative, readTransaction, parseCollation } from '../query-support.js';
 import { sortLimit } from '../write-support.js';
 import { validateCollectionName } from '../namespaces.js';
+import { resolveView, viewAggregateBody } from '../views.js';
+import { aggregateCommand, explainAggregate } from './aggregate.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
 
 const FIND_FIELDS = [
@@ -35,6 +37,8 @@ export interface FindRequest {
   noCursorTimeout: boolean;
   hint: unknown;
   let: Document | undefined;
+  /** The `collation` argument: undefined means the collection's default. */
+  collation: Collator | null | undefined;
 }
 
 export function parseFind(ctx: CommandContext): FindRequest {
@@ -42,7 +46,7 @@ export function parseFind(ctx: CommandContext): FindRequest {
   validateCollectionName(ctx.db, collection);
   const a = new CommandArgs('find', ctx.body);
   a.rejectUnknown(FIND_FIELDS);
-  rejectCollation(ctx.body.collation);
+  const collation = parseCollation(ctx.body.collation);
   const tailable = a.bool('tailable') ?? false;
   const sort = a.document('sort');
   if (tailable) {
@@ -67,6 +71,7 @@ export function parseFind(ctx: CommandContext): FindRequest {
     noCursorTimeout: a.bool('noCursorTimeout') ?? false,
     hint: ctx.body.hint,
     let: a.document('let'),
+    collation,
   };
 }
 
@@ -140,10 +145,26 @@ class TailSource implements Iterator<Document> {
   }
 }
 
-export function explainFind(ctx: CommandContext, verbosity: string): Document {
+/** find on a view, as mongod runs it: an aggregation of $match, $sort, $skip, $limit, $project. */
+function findOnViewBody(ctx: CommandContext, req: FindRequest): Document {
+  if (req.tailable) fail('InvalidPipelineOperator', 'Tailable cursors are not supported in aggregation.');
+  const pipeline: Document[] = [];
+  if (req.filter && Object.keys(req.filter).length > 0) pipeline.push({ $match: req.filter });
+  if (req.sort && Object.keys(req.sort).length > 0) pipeline.push({ $sort: req.sort });
+  if (req.skip) pipeline.push({ $skip: req.skip });
+  if (req.limit) pipeline.push({ $limit: req.limit });
+  if (req.projection && Object.keys(req.projection).length > 0) pipeline.push({ $project: req.projection });
+  const options: Document = {};
+  if (req.batchSize !== undefined) options.cursor = { batchSize: req.batchSize };
+  for (const k of ['collation', 'hint', 'let', 'allowDiskUse'] as const) if (ctx.body[k] !== undefined) options[k] = ctx.body[k];
+  return viewAggregateBody(ctx, req.collection, pipeline, options);
+}
+
+export function explainFind(ctx: CommandContext, verbosity: string): Promise<Document> | Document {
   const req = parseFind(ctx);
+  if (resolveView(ctx.instance, ctx.db, req.collection, ctx.transaction)) return explainAggregate({ ...ctx, body: findOnViewBody(ctx, req) }, verbosity);
   const coll = ctx.instance.getCollection(ctx.db, req.collection);
-  const q = compileQuery(coll, req.filter, req.sort, req.hint, new Date(ctx.instance.clock.nowMs()), req.let);
+  const q = compileQuery(coll, req.filter, req.sort, req.hint, new Date(ctx.instance.clock.nowMs()), req.let, req.collation);
   const winningPlan = explainPlan(q.planned.plan);
   const out: Document = {
     explainVersion: '1',
@@ -184,9 +205,10 @@ export const findCommand: CommandDefinition = {
   run(ctx) {
     const req = parseFind(ctx);
     const { instance } = ctx;
+    if (resolveView(instance, ctx.db, req.collection, ctx.transaction)) return aggregateCommand.run({ ...ctx, body: findOnViewBody(ctx, req) });
     const coll = instance.getCollection(ctx.db, req.collection);
-    const q = compileQuery(coll, req.filter, req.sort, req.hint, new Date(instance.clock.nowMs()), req.let);
-    const projection = req.projection && Object.keys(req.projection).length > 0 ? parseProjection(req.projection, { matcherFactory, parseExpression: expressionHook({ now: new Date(instance.clock.nowMs()) }) }) : undefined;
+    const q = compileQuery(coll, req.filter, req.sort, req.hint, new Date(instance.clock.nowMs()), req.let, req.collation);
+    const projection = req.projection && Object.keys(req.projection).length > 0 ? parseProjection(req.projection, { matcherFactory: matcherFactoryFor(q.collator), parseExpression: expressionHook({ now: new Date(instance.clock.nowMs()), collator: q.collator }) }) : undefined;
     if (req.tailable) {
       if (coll && coll.options.capped !== true) fail('BadValue', `error processing query: ns=${coll.ns} tailable cursor requested on non capped collection`);
       const tail = new TailSource(instance, coll, (doc) => matches(q.filter, doc), projection ? (doc) => applyProjection(projection, doc, { positionalMatch: undefined }) : (doc) => doc, req.skip ?? 0, req.limit ?? 0);

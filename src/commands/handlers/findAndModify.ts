@@ -2,11 +2,12 @@ import { fail } from '../../base/index.js';
 import { isDocument, typeNameOf, type Document } from '../../bson/index.js';
 import { applyProjection, parseProjection } from '../../query/projection/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
-import { matcherFactory, rejectCollation } from '../query-support.js';
+import { matcherFactory, parseCollation } from '../query-support.js';
 import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
 import { checkWriteAllowedInTransaction, executeDelete, executeUpdate, parseUpdateStatement } from '../write-support.js';
 import { checkWritableNamespace } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
+import { assertNotView } from '../views.js';
 
 const FIELDS = ['query', 'sort', 'remove', 'update', 'new', 'fields', 'upsert', 'bypassDocumentValidation', 'arrayFilters', 'hint', 'collation', 'let'];
 
@@ -23,7 +24,7 @@ export const findAndModifyCommand: CommandDefinition = {
     const a = new CommandArgs('findAndModify', ctx.body);
     a.rejectUnknown(FIELDS);
     checkWritableNamespace(ctx.db, name);
-    rejectCollation(ctx.body.collation);
+    const collation = parseCollation(ctx.body.collation);
     const query = a.document('query') ?? {};
     const sort = a.document('sort');
     const remove = a.bool('remove') ?? false;
@@ -43,6 +44,7 @@ export const findAndModifyCommand: CommandDefinition = {
     const projection = fields && Object.keys(fields).length > 0 ? parseProjection(fields, { matcherFactory }) : undefined;
     const project = (d: Document | null): Document | null => (d && projection ? applyProjection(projection, d, {}) : d);
     const { instance } = ctx;
+    assertNotView(instance, ctx.db, name, ctx.transaction);
     checkWriteAllowedInTransaction(instance.getCollection(ctx.db, name), ctx.inTransaction);
     const stmtId = stmtIdFor(ctx.body, 0);
     // A retry answers with the recorded reply: the original pre- or post-image, not a new one.
@@ -50,12 +52,12 @@ export const findAndModifyCommand: CommandDefinition = {
       if (remove) {
         instance.opcounters.delete++;
         const coll = instance.getCollection(ctx.db, name);
-        const out = await runWrite(ctx, stmtId, (txn) => executeDelete(instance, txn, coll, query, true, ctx.body.hint, sort, a.document('let')));
+        const out = await runWrite(ctx, stmtId, (txn) => executeDelete(instance, txn, coll, query, true, ctx.body.hint, sort, a.document('let'), collation));
         return { lastErrorObject: { n: out.n }, value: project(out.deleted) };
       }
       instance.opcounters.update++;
-      const stmt = { q: query, u: update as Document | Document[], upsert, multi: false, arrayFilters, hint: ctx.body.hint, sort, bypassDocumentValidation: bypass, lets: a.document('let') };
-      const parsed = parseUpdateStatement(stmt);
+      const stmt = { q: query, u: update as Document | Document[], upsert, multi: false, arrayFilters, hint: ctx.body.hint, sort, bypassDocumentValidation: bypass, lets: a.document('let'), collation };
+      const parsed = parseUpdateStatement(stmt, instance.getCollection(ctx.db, name));
       const out = await runWrite(ctx, stmtId, (txn) => executeUpdate(instance, txn, ctx.db, name, stmt, parsed));
       const lastErrorObject: Document = { n: out.upsertedId !== undefined ? 1 : out.n, updatedExisting: out.n > 0 };
       if (out.upsertedId !== undefined) lastErrorObject.upserted = out.upsertedId;

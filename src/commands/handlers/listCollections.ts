@@ -4,6 +4,7 @@ import { matches } from '../../query/filter/index.js';
 import { CommandArgs } from '../args.js';
 import { compileFilter, cursorReply } from '../query-support.js';
 import type { CommandDefinition } from '../types.js';
+import { describeView, listViews } from '../views.js';
 
 function describe(coll: Collection, nameOnly: boolean): Document {
   // mongod 8.0 serves a time-series collection as a view over its buckets: no uuid of its own.
@@ -30,7 +31,10 @@ export const listCollectionsCommand: CommandDefinition = {
     const batchSize = new CommandArgs('listCollections.cursor', cursorOpts).integer('batchSize');
     const colls = [...(ctx.instance.engine.collectionsOf(ctx.db)?.values() ?? [])].filter((c) => Collection.visibleTo(c, ctx.transaction)).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
     // The filter sees the full description even with nameOnly, as mongod evaluates it before trimming.
-    const docs = colls.filter((c) => matches(filter, describe(c, false))).map((c) => describe(c, nameOnly));
+    const entries: Array<{ name: string; full: Document; shown: Document }> = colls.map((c) => ({ name: c.name, full: describe(c, false), shown: describe(c, nameOnly) }));
+    for (const v of listViews(ctx.instance, ctx.db, ctx.transaction)) entries.push({ name: v.name, full: describeView(v, false), shown: describeView(v, nameOnly) });
+    entries.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    const docs = entries.filter((e) => matches(filter, e.full)).map((e) => e.shown);
     return cursorReply(ctx, { ns: `${ctx.db}.$cmd.listCollections`, source: docs[Symbol.iterator](), txn: undefined, batchSize, singleBatch: false });
   },
 };

@@ -4,6 +4,7 @@ import { Collection } from '../../storage/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
 import { cursorReply } from '../query-support.js';
 import type { CommandDefinition } from '../types.js';
+import { assertNotView } from '../views.js';
 import { clusteredIndexEntry } from './create.js';
 
 export const listIndexesCommand: CommandDefinition = {
@@ -17,6 +18,7 @@ export const listIndexesCommand: CommandDefinition = {
     a.rejectUnknown(['cursor', 'includeBuildUUIDs', 'includeIndexBuildInfo']);
     const cursorOpts = a.document('cursor') ?? {};
     const batchSize = new CommandArgs('listIndexes.cursor', cursorOpts).integer('batchSize');
+    assertNotView(ctx.instance, ctx.db, name, ctx.transaction);
     const coll = ctx.instance.getCollection(ctx.db, name);
     if (!coll || !Collection.visibleTo(coll, ctx.transaction)) fail('NamespaceNotFound', `ns does not exist: ${ctx.db}.${name}`);
     const clustered = clusteredIndexEntry(coll.options);

@@ -2,6 +2,7 @@ import { fail } from '../../base/index.js';
 import { CommandArgs } from '../args.js';
 import { validateCollectionName } from '../namespaces.js';
 import type { CommandDefinition } from '../types.js';
+import { lookupView } from '../views.js';
 
 function splitNs(field: string, ns: string): [string, string] {
   const dot = ns.indexOf('.');
@@ -26,7 +27,9 @@ export const renameCollectionCommand: CommandDefinition = {
     validateCollectionName(toDb, toName, { forWrite: true });
     if (from === to) fail('IllegalOperation', "Can't rename a collection to itself");
     const source = ctx.instance.getCollection(fromDb, fromName);
+    if (!source && lookupView(ctx.instance, fromDb, fromName)) fail('CommandNotSupportedOnView', `cannot rename view: ${from}`);
     if (!source) fail('NamespaceNotFound', `Source collection ${from} does not exist`);
+    if (lookupView(ctx.instance, toDb, toName)) fail('NamespaceExists', `a view already exists with that name: ${toDb}.${toName}`);
     if (fromDb === 'local' || toDb === 'local') fail('IllegalOperation', 'Cannot rename collections between a replicated and an unreplicated database');
     const target = ctx.instance.getCollection(toDb, toName);
     if (target && !dropTarget) fail('NamespaceExists', 'target namespace exists');

@@ -1,11 +1,12 @@
 import { fail } from '../../base/index.js';
 import { isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
 import { CommandArgs, collectionNameArg } from '../args.js';
-import { rejectCollation } from '../query-support.js';
+import { parseCollation } from '../query-support.js';
 import { retryableStatement, runWrite, stmtIdFor } from '../write-path.js';
 import { checkWriteAllowedInTransaction, executeUpdate, executeUpdateMany, parseUpdateStatement, type UpdateStatement } from '../write-support.js';
 import { checkBatchSize, checkWritableNamespace, runStatements, withRetriedStmtIds } from '../write-batch.js';
 import type { CommandDefinition } from '../types.js';
+import { assertNotView } from '../views.js';
 
 const STATEMENT_FIELDS = ['q', 'u', 'upsert', 'multi', 'arrayFilters', 'hint', 'collation', 'c', 'sort', 'upsertSupplied'];
 
@@ -17,7 +18,7 @@ export function parseUpdateEntry(raw: BsonValue, i: number, bypass: boolean, com
   const u = raw.u;
   if (u === undefined) fail('IDLFailedToParse', "BSON field 'update.updates.u' is missing but a required field");
   if (!isDocument(u) && !Array.isArray(u)) fail('FailedToParse', 'Update argument must be either an object or an array');
-  rejectCollation(raw.collation);
+  const collation = parseCollation(raw.collation);
   return {
     q,
     u: u as Document | Document[],
@@ -28,6 +29,7 @@ export function parseUpdateEntry(raw: BsonValue, i: number, bypass: boolean, com
     sort: a.document('sort'),
     bypassDocumentValidation: bypass,
     lets: commandLet || raw.c ? { ...(commandLet ?? {}), ...(a.document('c') ?? {}) } : undefined,
+    collation,
   };
 }
 
@@ -55,8 +57,9 @@ export const updateCommand: CommandDefinition = {
     const retried: number[] = [];
     const writeErrors = await runStatements(updates, ordered, ctx.inTransaction, async (raw, index) => {
       instance.opcounters.update++;
+      assertNotView(instance, ctx.db, name, ctx.transaction);
       const stmt = parseUpdateEntry(raw, index, bypass, args.document('let'));
-      const parsed = parseUpdateStatement(stmt);
+      const parsed = parseUpdateStatement(stmt, instance.getCollection(ctx.db, name));
       const stmtId = stmtIdFor(ctx.body, index);
       const { result, retried: wasRetried } = await retryableStatement(ctx, stmtId, async () => {
         const outcome = stmt.multi && !ctx.transaction ? await executeUpdateMany(ctx, stmtId, name, stmt, parsed) : await runWrite(ctx, stmtId, (txn) => executeUpdate(instance, txn, ctx.db, name, stmt, parsed));

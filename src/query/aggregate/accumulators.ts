@@ -5,7 +5,7 @@
  * $stdDevPop/$stdDevSamp, which accumulate over an array operand or over their operands.
  */
 import { failLocation } from '../../base/index.js';
-import { compareValues, isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { compareValues, isDocument, typeNameOf, type BsonValue, type Collator, type Document } from '../../bson/index.js';
 import { compareSortKeys, parseSort, sortKeyOf, type SortSpec } from '../sort.js';
 import {
   constantExpression, expression, parseExpression, parseOperands, registerOperator, type Expression, type Scope, type Variables,
@@ -113,20 +113,20 @@ class MinMaxState implements AccumulatorState {
   private best: BsonValue = undefined;
   private values: BsonValue[] | undefined;
   readonly bytes = 16;
-  constructor(private readonly sign: 1 | -1) {}
+  constructor(private readonly sign: 1 | -1, private readonly collator: Collator | null = null) {}
   add(v: BsonValue): void {
     if (isNullish(v)) return;
     if (this.values) this.values.push(v);
-    if (this.best === undefined || compareValues(v, this.best) * this.sign > 0) this.best = v;
+    if (this.best === undefined || compareValues(v, this.best, this.collator) * this.sign > 0) this.best = v;
   }
   remove(v: BsonValue): void {
     // Windows remove in arrival order; keep every value once removal is asked for.
     if (isNullish(v)) return;
     if (!this.values) return;
-    const i = this.values.findIndex((x) => compareValues(x, v) === 0);
+    const i = this.values.findIndex((x) => compareValues(x, v, this.collator) === 0);
     if (i >= 0) this.values.splice(i, 1);
     this.best = undefined;
-    for (const x of this.values) if (this.best === undefined || compareValues(x, this.best) * this.sign > 0) this.best = x;
+    for (const x of this.values) if (this.best === undefined || compareValues(x, this.best, this.collator) * this.sign > 0) this.best = x;
   }
   trackValues(): this {
     this.values = [];
@@ -187,17 +187,19 @@ class AddToSetState implements AccumulatorState {
   private readonly counts: number[] = [];
   private readonly index = new Map<string, number[]>();
   bytes = 32;
+  constructor(private readonly collator: Collator | null = null) {}
   private keyOf(v: BsonValue): string {
     // A cheap bucket key; equality inside a bucket is decided by compareValues (so 1 == 1.0).
     const t = typeNameOf(v);
     if (t === 'int' || t === 'long' || t === 'double' || t === 'decimal') return `n${asDouble(toSafeNum(v)!)}`;
-    if (t === 'string') return `s${v}`;
+    // Under a collation unequal code points may be equal strings: one bucket for all of them.
+    if (t === 'string' && this.collator === null) return `s${v}`;
     return t;
   }
   private find(v: BsonValue): number {
     const bucket = this.index.get(this.keyOf(v));
     if (!bucket) return -1;
-    for (const i of bucket) if (compareValues(this.values[i], v) === 0) return i;
+    for (const i of bucket) if (compareValues(this.values[i], v, this.collator) === 0) return i;
     return -1;
   }
   add(v: BsonValue): void {
@@ -309,7 +311,7 @@ class FirstNState implements AccumulatorState {
 class MinMaxNState implements AccumulatorState {
   private values: BsonValue[] = [];
   bytes = 32;
-  constructor(private readonly n: number, private readonly sign: 1 | -1) {}
+  constructor(private readonly n: number, private readonly sign: 1 | -1, private readonly collator: Collator | null = null) {}
   add(v: BsonValue): void {
     if (isNullish(v)) return;
     this.values.push(v);
@@ -317,7 +319,7 @@ class MinMaxNState implements AccumulatorState {
     if (this.values.length > this.n * 2) this.trim();
   }
   private trim(): void {
-    this.values.sort((a, b) => compareValues(a, b) * -this.sign);
+    this.values.sort((a, b) => compareValues(a, b, this.collator) * -this.sign);
     this.values.length = Math.min(this.values.length, this.n);
     this.bytes = 32 + this.values.reduce((s: number, x) => s + approximateSize(x), 0);
   }
@@ -363,15 +365,16 @@ class TopBottomState implements AccumulatorState {
 
 // ---- parsing -------------------------------------------------------------------------------------
 
-const SIMPLE: Record<string, () => AccumulatorState> = {
+/** Accumulators by name; those that compare values take the operation's collation. */
+const SIMPLE: Record<string, (collator?: Collator | null) => AccumulatorState> = {
   $sum: () => new SumState(),
   $avg: () => new AvgState(),
-  $min: () => new MinMaxState(-1),
-  $max: () => new MinMaxState(1),
+  $min: (c) => new MinMaxState(-1, c ?? null),
+  $max: (c) => new MinMaxState(1, c ?? null),
   $first: () => new FirstState(),
   $last: () => new LastState(),
   $push: () => new PushState(),
-  $addToSet: () => new AddToSetState(),
+  $addToSet: (c) => new AddToSetState(c ?? null),
   $mergeObjects: () => new MergeObjectsState(),
   $stdDevPop: () => new StdDevState(false),
   $stdDevSamp: () => new StdDevState(true),
@@ -386,7 +389,8 @@ export function parseAccumulator(name: string, arg: BsonValue, scope: Scope): Ac
   const simple = SIMPLE[name];
   if (simple) {
     if (Array.isArray(arg)) failLocation(40237, `The ${name} accumulator is a unary operator`);
-    return { name, argument: parseExpression(arg, scope), create: simple };
+    const collator = scope.state.env.collator ?? null;
+    return { name, argument: parseExpression(arg, scope), create: () => simple(collator) };
   }
   switch (name) {
     case '$count':
@@ -409,7 +413,7 @@ export function parseAccumulator(name: string, arg: BsonValue, scope: Scope): Ac
           const k = evaluateN(n, vars, name);
           if (name === '$firstN') return new FirstNState(k, false);
           if (name === '$lastN') return new FirstNState(k, true);
-          return new MinMaxNState(k, name === '$maxN' ? 1 : -1);
+          return new MinMaxNState(k, name === '$maxN' ? 1 : -1, scope.state.env.collator ?? null);
         },
       };
     }
@@ -427,7 +431,7 @@ export function parseAccumulator(name: string, arg: BsonValue, scope: Scope): Ac
       if (!('output' in arg)) failLocation(5788004, `Missing value for 'output'`);
       if (!('sortBy' in arg)) failLocation(5788005, `Missing value for 'sortBy'`);
       if (!isDocument(arg.sortBy)) failLocation(5788604, `expected 'sortBy' to already be an object in the arguments to ${name}`);
-      const spec = parseSort(arg.sortBy);
+      const spec = parseSort(arg.sortBy, scope.state.env.collator);
       const output = parseExpression(arg.output, scope);
       const n = single ? undefined : parseExpression(arg.n, scope);
       // The sort reads the document being grouped ($$CURRENT), the output is any expression.
@@ -444,10 +448,10 @@ export function parseAccumulator(name: string, arg: BsonValue, scope: Scope): Ac
 }
 
 /** Creates a state for an accumulator by name, for window functions and $bucketAuto. */
-export function simpleAccumulatorState(name: string): AccumulatorState | undefined {
+export function simpleAccumulatorState(name: string, collator: Collator | null = null): AccumulatorState | undefined {
   const f = SIMPLE[name];
   if (!f) return undefined;
-  const s = f();
+  const s = f(collator);
   if (s instanceof MinMaxState) s.trackValues();
   return s;
 }
@@ -458,8 +462,9 @@ for (const name of ['$sum', '$avg', '$min', '$max', '$stdDevPop', '$stdDevSamp']
   registerOperator(name, (args, scope) => {
     const ops = parseOperands(args, scope);
     const single = !Array.isArray(args) || ops.length === 1;
+    const collator = scope.state.env.collator ?? null;
     return expression((vars) => {
-      const state = SIMPLE[name]!();
+      const state = SIMPLE[name]!(collator);
       if (single) {
         const v = ops[0]?.evaluate(vars);
         if (Array.isArray(v)) for (const e of v) state.add(e);

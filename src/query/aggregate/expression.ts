@@ -9,7 +9,7 @@
  * its slot, evaluates its body and is done; no scopes are built at run time.
  */
 import { DossierError, failLocation, fail } from '../../base/index.js';
-import { isDocument, orderedKeys, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { isDocument, orderedKeys, typeNameOf, type BsonValue, type Collator, type Document } from '../../bson/index.js';
 import { setField } from './values.js';
 
 /** The slots of one evaluation: ROOT, CURRENT, NOW, CLUSTER_TIME, then user variables. */
@@ -37,6 +37,8 @@ export interface Expression {
 export interface ExpressionEnvironment {
   /** Uniform numbers in [0, 1) for `$rand` and `$sample`. */
   random: () => number;
+  /** The operation's collation: string comparisons, set operators, `$group` keys and sorts use it. */
+  collator?: Collator | null;
 }
 
 /** Parse-time state shared by every scope of one pipeline (so slots are unique across it). */

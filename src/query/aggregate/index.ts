@@ -3,7 +3,7 @@
  * mongod 8.0. Public surface of src/query/aggregate (see README.md).
  */
 import { fail, failLocation } from '../../base/index.js';
-import { isDocument, type BsonValue, type Document } from '../../bson/index.js';
+import { isDocument, type BsonValue, type Collator, type Document } from '../../bson/index.js';
 import type { ApplyContext, PipelineUpdateFn } from '../update/index.js';
 import { newVariables, parseExpression, Scope, validateVariableName, type Expression, type ExpressionEnvironment } from './expression.js';
 import { parsePipelineStages, PAUSE, makeRunContext, type ParsedPipeline, type PipelineHost } from './pipeline.js';
@@ -43,6 +43,8 @@ export interface ExpressionHookOptions {
   random?: () => number;
   /** A command's `let` document: constants (or expressions over constants) visible as `$$name`. */
   let?: Document;
+  /** The operation's collation (null or absent: simple). */
+  collator?: Collator | null;
 }
 
 function defaultRandom(): number {
@@ -77,6 +79,7 @@ export function expressionHook(options: ExpressionHookOptions = {}): (expr: Bson
   const now = options.now ?? new Date(0);
   const clusterTime = options.clusterTime ?? null;
   const env: ExpressionEnvironment = { random: options.random ?? defaultRandom };
+  if (options.collator) env.collator = options.collator;
   return (spec) => {
     const scope = Scope.root(env);
     const lets = bindLet(scope, options.let, now, clusterTime);

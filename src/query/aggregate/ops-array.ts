@@ -2,7 +2,7 @@
  * Array, object and set operators ($arrayElemAt ... $zip, $getField/$setField, $set*).
  */
 import { failLocation } from '../../base/index.js';
-import { compareValues, isDocument, orderedKeys, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { compareValues, isDocument, orderedKeys, typeNameOf, type BsonValue, type Collator, type Document } from '../../bson/index.js';
 import { parseSort, compareForSort } from '../sort.js';
 import {
   checkArity, constantExpression, expression, foldConstant, namedArgs, parseExpression, parseOperands, registerOperator,
@@ -94,17 +94,19 @@ registerOperator('$reverseArray', (args, scope, name) => {
 
 registerOperator('$in', (args, scope, name) => {
   const ops = parseOperands(args, scope);
+  const collator = scope.state.env.collator;
   checkArity(name, ops, 2);
   return foldConstant(ops, (vars) => {
     const v = ops[0]!.evaluate(vars);
     const arr = ops[1]!.evaluate(vars);
     if (!Array.isArray(arr)) failLocation(40081, `$in requires an array as a second argument, found: ${typeNameOf(arr)}`);
-    return arr.some((e) => compareValues(e, v) === 0);
+    return arr.some((e) => compareValues(e, v, collator) === 0);
   });
 });
 
 registerOperator('$indexOfArray', (args, scope, name) => {
   const ops = parseOperands(args, scope);
+  const collator = scope.state.env.collator;
   checkArity(name, ops, 2, 4);
   return foldConstant(ops, (vars) => {
     const arr = ops[0]!.evaluate(vars);
@@ -120,7 +122,7 @@ registerOperator('$indexOfArray', (args, scope, name) => {
     };
     const start = bound(ops[2], 0, 'starting index');
     const end = Math.min(arr.length, bound(ops[3], arr.length, 'ending index'));
-    for (let i = start; i < end; i++) if (compareValues(arr[i], v) === 0) return int(i);
+    for (let i = start; i < end; i++) if (compareValues(arr[i], v, collator) === 0) return int(i);
     return int(-1);
   });
 });
@@ -291,21 +293,22 @@ registerOperator('$sortArray', (args, scope) => {
   const input = parseExpression(args.input, scope);
   const sortBy = args.sortBy;
   let cmp: (a: BsonValue, b: BsonValue) => number;
+  const collator = scope.state.env.collator;
   if (isDocument(sortBy)) {
-    const spec = parseSort(sortBy);
+    const spec = parseSort(sortBy, collator);
     const byDoc = compareForSort(spec);
     // Non-documents sort before documents, by value, as mongod's sortArray with a pattern.
     cmp = (a, b) => {
       const da = isDocument(a);
       const db = isDocument(b);
       if (da && db) return byDoc(a, b);
-      return compareValues(da ? {} : a, db ? {} : b);
+      return compareValues(da ? {} : a, db ? {} : b, collator);
     };
   } else {
     const n = toSafeNum(sortBy);
     const d = n ? asDouble(n) : 0;
     if (d !== 1 && d !== -1) failLocation(2942505, '$sortArray requires sortBy to be either 1, -1 or a valid sort pattern');
-    cmp = d === 1 ? (a, b) => compareValues(a, b) : (a, b) => compareValues(b, a);
+    cmp = d === 1 ? (a, b) => compareValues(a, b, collator) : (a, b) => compareValues(b, a, collator);
   }
   return foldConstant([input], (vars) => {
     const arr = input.evaluate(vars);
@@ -317,8 +320,9 @@ registerOperator('$sortArray', (args, scope) => {
 
 // ---- N forms over arrays ($firstN ... $minN as expressions) -------------------------------------
 
-function arrayN(name: string, pick: (arr: BsonValue[], n: number) => BsonValue[]): void {
+function arrayN(name: string, pick: (arr: BsonValue[], n: number, collator: Collator | null | undefined) => BsonValue[]): void {
   registerOperator(name, (args, scope) => {
+    const collator = scope.state.env.collator;
     if (!isDocument(args)) failLocation(5787801, `specification must be an object; found ${typeNameOf(args)}`);
     for (const k of Object.keys(args)) if (k !== 'input' && k !== 'n') failLocation(5787901, `Unknown argument for 'n' operator: ${k}`);
     if (!('n' in args)) failLocation(5787906, `Missing value for 'n'`);
@@ -332,15 +336,15 @@ function arrayN(name: string, pick: (arr: BsonValue[], n: number) => BsonValue[]
       if (asDouble(k) <= 0) failLocation(5787908, `'n' must be greater than 0, found ${asDouble(k)}`);
       const arr = input.evaluate(vars);
       if (!Array.isArray(arr)) failLocation(5788200, `Input must be an array; found ${typeNameOf(arr)}`);
-      return pick(arr, asDouble(k));
+      return pick(arr, asDouble(k), collator);
     });
   });
 }
 
 arrayN('$firstN', (a, n) => a.slice(0, n));
 arrayN('$lastN', (a, n) => a.slice(Math.max(0, a.length - n)));
-arrayN('$maxN', (a, n) => a.filter((v) => !isNullish(v)).sort((x, y) => compareValues(y, x)).slice(0, n));
-arrayN('$minN', (a, n) => a.filter((v) => !isNullish(v)).sort((x, y) => compareValues(x, y)).slice(0, n));
+arrayN('$maxN', (a, n, c) => a.filter((v) => !isNullish(v)).sort((x, y) => compareValues(y, x, c)).slice(0, n));
+arrayN('$minN', (a, n, c) => a.filter((v) => !isNullish(v)).sort((x, y) => compareValues(x, y, c)).slice(0, n));
 
 // ---- objects -------------------------------------------------------------------------------------
 
@@ -473,39 +477,41 @@ setFieldOp('$unsetField', true);
 
 // ---- sets ----------------------------------------------------------------------------------------
 
-function dedupe(values: readonly BsonValue[]): BsonValue[] {
+function dedupe(values: readonly BsonValue[], collator: Collator | null | undefined): BsonValue[] {
   const out: BsonValue[] = [];
-  for (const v of values) if (!out.some((x) => compareValues(x, v) === 0)) out.push(v);
+  for (const v of values) if (!out.some((x) => compareValues(x, v, collator) === 0)) out.push(v);
   return out;
 }
 
-function has(set: readonly BsonValue[], v: BsonValue): boolean {
-  return set.some((x) => compareValues(x, v) === 0);
+function has(set: readonly BsonValue[], v: BsonValue, collator: Collator | null | undefined): boolean {
+  return set.some((x) => compareValues(x, v, collator) === 0);
 }
 
 registerOperator('$setEquals', (args, scope, name) => {
   const ops = parseOperands(args, scope);
+  const collator = scope.state.env.collator;
   if (ops.length < 2) failLocation(17045, `$setEquals needs at least two arguments had: ${ops.length}`);
   return foldConstant(ops, (vars) => {
     const sets = ops.map((o, i) => {
       const v = o.evaluate(vars);
       if (!Array.isArray(v)) failLocation(17044, `All operands of ${name} must be arrays. ${i + 1}-th argument is of type: ${typeNameOf(v)}`);
-      return dedupe(v);
+      return dedupe(v, collator);
     });
     const first = sets[0]!;
-    return sets.every((s) => s.length === first.length && s.every((x) => has(first, x)));
+    return sets.every((s) => s.length === first.length && s.every((x) => has(first, x, collator)));
   });
 });
 
 registerOperator('$setIntersection', (args, scope, name) => {
   const ops = parseOperands(args, scope);
+  const collator = scope.state.env.collator;
   return foldConstant(ops, (vars) => {
     let acc: BsonValue[] | undefined;
     for (const o of ops) {
       const v = o.evaluate(vars);
       if (isNullish(v)) return null;
       if (!Array.isArray(v)) failLocation(17047, `All operands of ${name} must be arrays. One argument is of type: ${typeNameOf(v)}`);
-      acc = acc === undefined ? dedupe(v) : acc.filter((x) => has(v, x));
+      acc = acc === undefined ? dedupe(v, collator) : acc.filter((x) => has(v, x, collator));
     }
     return acc ?? [];
   });
@@ -513,6 +519,7 @@ registerOperator('$setIntersection', (args, scope, name) => {
 
 registerOperator('$setUnion', (args, scope, name) => {
   const ops = parseOperands(args, scope);
+  const collator = scope.state.env.collator;
   return foldConstant(ops, (vars) => {
     const acc: BsonValue[] = [];
     for (const o of ops) {
@@ -521,12 +528,13 @@ registerOperator('$setUnion', (args, scope, name) => {
       if (!Array.isArray(v)) failLocation(17043, `All operands of ${name} must be arrays. One argument is of type: ${typeNameOf(v)}`);
       acc.push(...v);
     }
-    return dedupe(acc);
+    return dedupe(acc, collator);
   });
 });
 
 registerOperator('$setDifference', (args, scope, name) => {
   const ops = parseOperands(args, scope);
+  const collator = scope.state.env.collator;
   checkArity(name, ops, 2);
   return foldConstant(ops, (vars) => {
     const a = ops[0]!.evaluate(vars);
@@ -534,19 +542,20 @@ registerOperator('$setDifference', (args, scope, name) => {
     if (isNullish(a) || isNullish(b)) return null;
     if (!Array.isArray(a)) failLocation(17048, `both operands of $setDifference must be arrays. First argument is of type: ${typeNameOf(a)}`);
     if (!Array.isArray(b)) failLocation(17049, `both operands of $setDifference must be arrays. Second argument is of type: ${typeNameOf(b)}`);
-    return dedupe(a).filter((x) => !has(b, x));
+    return dedupe(a, collator).filter((x) => !has(b, x, collator));
   });
 });
 
 registerOperator('$setIsSubset', (args, scope, name) => {
   const ops = parseOperands(args, scope);
+  const collator = scope.state.env.collator;
   checkArity(name, ops, 2);
   return foldConstant(ops, (vars) => {
     const a = ops[0]!.evaluate(vars);
     const b = ops[1]!.evaluate(vars);
     if (!Array.isArray(a)) failLocation(17046, `both operands of $setIsSubset must be arrays. First argument is of type: ${typeNameOf(a)}`);
     if (!Array.isArray(b)) failLocation(17042, `both operands of $setIsSubset must be arrays. Second argument is of type: ${typeNameOf(b)}`);
-    return a.every((x) => has(b, x));
+    return a.every((x) => has(b, x, collator));
   });
 });
 

@@ -353,7 +353,8 @@ function comparison(name: string, test: (c: number) => boolean): void {
   registerOperator(name, (args, scope) => {
     const ops = parseOperands(args, scope);
     checkArity(name, ops, 2);
-    return foldConstant(ops, (vars) => test(compareValues(ops[0]!.evaluate(vars), ops[1]!.evaluate(vars))));
+    const collator = scope.state.env.collator;
+    return foldConstant(ops, (vars) => test(compareValues(ops[0]!.evaluate(vars), ops[1]!.evaluate(vars), collator)));
   });
 }
 
@@ -367,7 +368,8 @@ comparison('$lte', (c) => c <= 0);
 registerOperator('$cmp', (args, scope, name) => {
   const ops = parseOperands(args, scope);
   checkArity(name, ops, 2);
-  return foldConstant(ops, (vars) => fromSafeNum({ t: 'int', v: compareValues(ops[0]!.evaluate(vars), ops[1]!.evaluate(vars)) }));
+  const collator = scope.state.env.collator;
+  return foldConstant(ops, (vars) => fromSafeNum({ t: 'int', v: compareValues(ops[0]!.evaluate(vars), ops[1]!.evaluate(vars), collator) }));
 });
 
 // ---- boolean ----------------------------------------------------------------------------------

@@ -25,6 +25,11 @@ export interface PipelineHost {
   readonly txn: StorageTxn;
   getCollection(db: string, name: string): Collection | undefined;
   /**
+   * The view `db.name` resolved to the collection it reads and the pipeline in front of it (views
+   * on views flattened), for $lookup and $unionWith; undefined when `name` is not a view.
+   */
+  resolveView?(db: string, name: string): { collection: string; pipeline: Document[] } | undefined;
+  /**
    * Writes of $out / $merge: a write transaction of their own on the target collection. The
    * stage writes in slices (yielding between them) and then commits, or aborts on error.
    */

@@ -5,7 +5,7 @@
  * loop at PAUSE markers and enforces maxTimeMS and killOp.
  */
 import { fail } from '../../base/index.js';
-import type { Document } from '../../bson/index.js';
+import type { Collator, Document } from '../../bson/index.js';
 import type { Collection } from '../../storage/index.js';
 import { runQuery, newStats, type ExecutionStats } from '../executor.js';
 import { explainPlan, planQuery, type Hint, type PlannedQuery } from '../planner.js';
@@ -23,8 +23,8 @@ export interface SourcePlan {
   limit: number | undefined;
 }
 
-/** Decides what of the pipeline's head the query planner can do. */
-export function planSource(stages: readonly Stage[], coll: Collection | undefined, hint: Hint): SourcePlan {
+/** Decides what of the pipeline's head the query planner can do, under the pipeline's collation. */
+export function planSource(stages: readonly Stage[], coll: Collection | undefined, hint: Hint, collator: Collator | null = null): SourcePlan {
   let i = 0;
   let filterDoc: Document = {};
   let filter = parseFilter({});
@@ -37,11 +37,11 @@ export function planSource(stages: readonly Stage[], coll: Collection | undefine
   let sort: SortSpec | undefined;
   let skip: number | undefined;
   let limit: number | undefined;
-  let planned = planQuery(coll, filter, filterDoc, undefined, hint);
+  let planned = planQuery(coll, filter, filterDoc, undefined, hint, collator);
   const next = stages[i]?.pushdown;
   if (next?.kind === 'sort') {
-    const spec = parseSort(next.sortDoc);
-    const withSort = planQuery(coll, filter, filterDoc, spec, hint);
+    const spec = parseSort(next.sortDoc, collator);
+    const withSort = planQuery(coll, filter, filterDoc, spec, hint, collator);
     if (withSort.sortProvided) {
       planned = withSort;
       sort = spec;
@@ -71,7 +71,7 @@ export function runPipeline(
   const stages = parsed.stages;
   if (options.input) return chain(stages, options.input, ctx);
   if (parsed.definitions[0]?.collectionless) return chain(stages, emptyFlow(), ctx);
-  const src = planSource(stages, coll, options.hint);
+  const src = planSource(stages, coll, options.hint, ctx.env.collator ?? null);
   let input: Flow;
   if (!coll || !src.planned) input = emptyFlow();
   else {

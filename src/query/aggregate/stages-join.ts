@@ -7,9 +7,12 @@
  * semantics, so each input document costs a few hash probes instead of a collection scan.
  */
 import { fail, failLocation } from '../../base/index.js';
-import { isDocument, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { isDocument, typeNameOf, type BsonValue, type Collator, type Document } from '../../bson/index.js';
+import { CollationCanonicalizer, type Collection } from '../../storage/index.js';
 import { splitPath, visitMatchValues } from '../path.js';
-import { parseExpression, parseFieldPath, validateVariableName, CURRENT_SLOT, ROOT_SLOT, type Expression, type Variables } from './expression.js';
+import {
+  newVariables, parseExpression, parseFieldPath, validateVariableName, Scope, CLUSTER_TIME_SLOT, CURRENT_SLOT, NOW_SLOT, ROOT_SLOT, type Expression, type Variables,
+} from './expression.js';
 import { valueKey } from './keys.js';
 import {
   childRunContext, collect, parsePipelineStages, PAUSE, registerStage, sourceFlow, type Flow, type ParsedPipeline, type PipelineParseContext, type RunContext,
@@ -47,15 +50,26 @@ function* arrayFlow(docs: readonly Document[], ctx: RunContext): Flow {
 class HashedForeign {
   readonly docs: Document[] = [];
   private readonly table = new Map<string, number[]>();
+  /** Under a collation, strings it calls equal must hash alike (see storage's collation-keys.ts). */
+  private readonly canonical: CollationCanonicalizer | undefined;
 
-  constructor(private readonly parts: readonly string[]) {}
+  constructor(
+    private readonly parts: readonly string[],
+    collator: Collator | null | undefined,
+  ) {
+    this.canonical = collator ? new CollationCanonicalizer(collator) : undefined;
+  }
+
+  private keyOf(v: BsonValue): string {
+    return valueKey(this.canonical ? this.canonical.value(v) : v);
+  }
 
   add(doc: Document): void {
     const index = this.docs.length;
     this.docs.push(doc);
     const keys = new Set<string>();
     visitMatchValues(doc, this.parts, true, (v) => {
-      keys.add(valueKey(v));
+      keys.add(this.keyOf(v));
       return false;
     });
     for (const k of keys) {
@@ -68,8 +82,46 @@ class HashedForeign {
   /** The foreign documents matching any of the local values, in the foreign collection's order. */
   lookup(localValues: readonly BsonValue[]): Document[] {
     const hits = new Set<number>();
-    for (const v of localValues) for (const i of this.table.get(valueKey(v)) ?? []) hits.add(i);
+    for (const v of localValues) for (const i of this.table.get(this.keyOf(v)) ?? []) hits.add(i);
     return [...hits].sort((a, b) => a - b).map((i) => this.docs[i]!);
+  }
+}
+
+/**
+ * What a $lookup or $unionWith reads: a collection, or a view's collection with the view's stages
+ * in front (mongod resolves views there as it does for aggregate). The view's stages are parsed
+ * per run: views may change between runs, and parsing is once per run, not per document.
+ */
+interface ForeignSource {
+  coll: Collection | undefined;
+  /** The documents of the view, afresh on each call; undefined when reading a collection. */
+  viewFlow: ((rctx: RunContext) => Flow) | undefined;
+}
+
+function foreignSource(rctx: RunContext, db: string, name: string): ForeignSource {
+  const view = rctx.host.resolveView?.(db, name);
+  if (!view) return { coll: rctx.host.getCollection(db, name), viewFlow: undefined };
+  const coll = rctx.host.getCollection(db, view.collection);
+  const parsed = parsePipelineStages(view.pipeline, { scope: Scope.root(rctx.env), db, collection: view.collection, nesting: 'lookup', inTransaction: false });
+  return {
+    coll,
+    viewFlow: (ctx) => {
+      const vars = newVariables(parsed.state, undefined, ctx.baseVars[NOW_SLOT] as Date, ctx.baseVars[CLUSTER_TIME_SLOT]);
+      return runPipeline(parsed, childRunContext(ctx, vars), coll);
+    },
+  };
+}
+
+/** The documents of a foreign source, for a sub-pipeline's input. */
+function* foreignDocs(source: ForeignSource, rctx: RunContext): Flow {
+  if (source.viewFlow) {
+    yield* source.viewFlow(rctx);
+    return;
+  }
+  if (!source.coll) return;
+  for (const r of rctx.host.txn.scan(source.coll)) {
+    if (rctx.tick()) yield PAUSE;
+    yield r.doc;
   }
 }
 
@@ -144,16 +196,15 @@ registerStage({
       name: '$lookup',
       spec: { $lookup: spec },
       *run(input, rctx) {
-        const coll = from !== undefined ? rctx.host.getCollection(dbName, from) : undefined;
+        const source: ForeignSource = from !== undefined ? foreignSource(rctx, dbName, from) : { coll: undefined, viewFlow: undefined };
+        const coll = source.coll;
         const vars = rctx.baseVars.slice();
         let hashed: HashedForeign | undefined;
         if (foreignParts) {
-          hashed = new HashedForeign(foreignParts);
-          if (coll) {
-            for (const r of rctx.host.txn.scan(coll)) {
-              if (rctx.tick()) yield PAUSE;
-              hashed.add(r.doc);
-            }
+          hashed = new HashedForeign(foreignParts, rctx.env.collator);
+          for (const d of foreignDocs(source, rctx)) {
+            if (d === PAUSE) yield d;
+            else hashed.add(d);
           }
         }
         for (const d of input) {
@@ -175,7 +226,8 @@ registerStage({
             for (const [slot, e] of lets) childVars[slot] = e.evaluate(vars);
             const childCtx = childRunContext(rctx, childVars);
             results = [];
-            const flow = matched ? runPipeline(sub, childCtx, coll, { input: arrayFlow(matched, childCtx) }) : runPipeline(sub, childCtx, coll);
+            const input = matched ? arrayFlow(matched, childCtx) : source.viewFlow?.(childCtx);
+            const flow = input ? runPipeline(sub, childCtx, coll, { input }) : runPipeline(sub, childCtx, coll);
             yield* collect(flow, results);
           } else {
             results = matched ?? [];
@@ -219,8 +271,10 @@ registerStage({
       spec: { $unionWith: spec },
       *run(input, rctx) {
         yield* input;
-        const c = coll !== undefined ? rctx.host.getCollection(dbName, coll) : undefined;
-        yield* runPipeline(sub, childRunContext(rctx, rctx.baseVars.slice()), c);
+        const source: ForeignSource = coll !== undefined ? foreignSource(rctx, dbName, coll) : { coll: undefined, viewFlow: undefined };
+        const childCtx = childRunContext(rctx, rctx.baseVars.slice());
+        const viewInput = source.viewFlow?.(childCtx);
+        yield* viewInput ? runPipeline(sub, childCtx, source.coll, { input: viewInput }) : runPipeline(sub, childCtx, source.coll);
       },
     };
   },

@@ -5,7 +5,8 @@
  * $sort, $bucketAuto, $sample) do so while they consume, so the runner can yield mid-stage.
  */
 import { fail, failLocation } from '../../base/index.js';
-import { compareValues, isDocument, orderedKeys, typeNameOf, type BsonValue, type Document } from '../../bson/index.js';
+import { compareValues, isDocument, orderedKeys, typeNameOf, type BsonValue, type Collator, type Document } from '../../bson/index.js';
+import { CollationCanonicalizer } from '../../storage/index.js';
 import { formatValue, parseFilter, matches } from '../filter/index.js';
 import { compareForSort, parseSort, type SortSpec } from '../sort.js';
 import { parseAccumulator, approximateSize, type Accumulator, type AccumulatorState } from './accumulators.js';
@@ -69,6 +70,7 @@ export function parseMatchFilter(spec: Document, scope: Scope): { filter: Return
       return (doc) => x.evaluate(bind(holder.vars, doc));
     },
     random: scope.state.env.random,
+    collator: scope.state.env.collator ?? null,
   });
   return { filter, holder };
 }
@@ -203,6 +205,8 @@ interface Group {
 function* groupFlow(input: Flow, g: GroupSpec, ctx: RunContext, stageName = '$group'): Generator<Document | typeof PAUSE, Group[], undefined> {
   const groups = new Map<string, Group>();
   const vars = varsFor(ctx);
+  // Under a collation, group keys that it calls equal must hash alike (collation-keys.ts).
+  const canonical = ctx.env.collator ? new CollationCanonicalizer(ctx.env.collator) : undefined;
   let memory = 0;
   const limit = ctx.limits.groupMemoryBytes;
   for (const d of input) {
@@ -212,7 +216,7 @@ function* groupFlow(input: Flow, g: GroupSpec, ctx: RunContext, stageName = '$gr
     }
     bind(vars, d);
     const idv = g.id.evaluate(vars);
-    const key = valueKey(idv);
+    const key = valueKey(canonical ? canonical.value(idv) : idv);
     let group = groups.get(key);
     if (!group) {
       group = { id: idv === undefined ? null : idv, states: g.fields.map((f) => f.acc.create(vars)), bytes: g.fields.map(() => 0) };
@@ -356,18 +360,18 @@ export function* sortFlow(input: Flow, spec: SortSpec, ctx: RunContext, limit: n
   }
 }
 
-function parseSortStage(spec: BsonValue): SortSpec {
+function parseSortStage(spec: BsonValue, collator: Collator | null | undefined): SortSpec {
   if (!isDocument(spec)) failLocation(15973, 'the $sort key specification must be an object');
   if (Object.keys(spec).length === 0) failLocation(15976, '$sort stage must have at least one sort key');
-  const parsed = parseSort(spec);
+  const parsed = parseSort(spec, collator);
   if (parsed.length === 0) failLocation(15976, '$sort stage must have at least one sort key');
   return parsed;
 }
 
 registerStage({
   name: '$sort',
-  parse(spec) {
-    const sort = parseSortStage(spec);
+  parse(spec, ctx) {
+    const sort = parseSortStage(spec, ctx.scope.state.env.collator);
     return {
       name: '$sort',
       spec: { $sort: spec },

@@ -14,6 +14,7 @@ import {
   typeNameOf,
   type BsonTypeName,
   type BsonValue,
+  type Collator,
   type Document,
 } from '../../bson/index.js';
 import { MATCH_WITHOUT_OFFSET, NO_MATCH, visitMatchValues, type ValueTest } from '../path.js';
@@ -123,12 +124,12 @@ function isNaNOf(v: BsonValue, t: BsonTypeName): boolean {
 }
 
 /** matchesSingleElement of `$eq/$lt/$lte/$gt/$gte` against `rhs`. */
-export function makeComparisonTest(op: ComparisonOperator, rhs: BsonValue): ValueTest {
+export function makeComparisonTest(op: ComparisonOperator, rhs: BsonValue, collator?: Collator | null): ValueTest {
   const rt = typeNameOf(rhs);
   const rc = canonicalTypeOrder(rt);
   const eqLike = op === '$eq' || op === '$lte' || op === '$gte';
   const rhsNaN = isNaNOf(rhs, rt);
-  if (op === '$eq' && rt === 'string') {
+  if (op === '$eq' && rt === 'string' && !collator) {
     return (v) => {
       if (typeof v === 'string') return v === rhs;
       return v !== null && typeof v === 'object' && (v as { _bsontype?: string })._bsontype === 'BSONSymbol' && v.value === rhs;
@@ -149,7 +150,7 @@ export function makeComparisonTest(op: ComparisonOperator, rhs: BsonValue): Valu
       const vNaN = isNaNOf(v, t);
       if (vNaN || rhsNaN) return eqLike && vNaN && rhsNaN;
     }
-    const cmp = compareValues(v, rhs);
+    const cmp = compareValues(v, rhs, collator);
     switch (op) {
       case '$eq':
         return cmp === 0;
@@ -208,12 +209,12 @@ export function makeRegexTest(re: RegExp, pattern: string, flags: string): Value
 }
 
 /** Is `v` among `sorted` (sorted in BSON order)? Binary search with mongod's comparison. */
-export function sortedContains(sorted: readonly BsonValue[], v: BsonValue): boolean {
+export function sortedContains(sorted: readonly BsonValue[], v: BsonValue, collator?: Collator | null): boolean {
   let lo = 0;
   let hi = sorted.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const c = compareValues(sorted[mid], v);
+    const c = compareValues(sorted[mid], v, collator);
     if (c === 0) return true;
     if (c < 0) lo = mid + 1;
     else hi = mid - 1;
@@ -221,10 +222,10 @@ export function sortedContains(sorted: readonly BsonValue[], v: BsonValue): bool
   return false;
 }
 
-export function makeInTest(values: readonly BsonValue[], regexes: readonly RegexNode[], hasNull: boolean): ValueTest {
+export function makeInTest(values: readonly BsonValue[], regexes: readonly RegexNode[], hasNull: boolean, collator?: Collator | null): ValueTest {
   return (v) => {
     if (v === undefined) return hasNull;
-    if (values.length > 0 && sortedContains(values, v)) return true;
+    if (values.length > 0 && sortedContains(values, v, collator)) return true;
     for (let i = 0; i < regexes.length; i++) if (regexes[i]!.test(v)) return true;
     return false;
   };

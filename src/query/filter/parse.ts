@@ -12,6 +12,7 @@ import {
   toJsNumber,
   typeNameOf,
   type BsonValue,
+  type Collator,
   type Document,
 } from '../../bson/index.js';
 import { documentEntries, splitPath, type ValueTest } from '../path.js';
@@ -149,9 +150,9 @@ function not(child: FilterNode): NotNode {
   return { kind: 'not', child };
 }
 
-function comparison(path: string, op: ComparisonOperator, value: BsonValue): ComparisonNode {
+function comparison(path: string, op: ComparisonOperator, value: BsonValue, collator: Collator | null | undefined): ComparisonNode {
   if (value === undefined) fail('BadValue', 'cannot compare to undefined');
-  return withPath({ kind: 'comparison', op, value }, path, true, makeComparisonTest(op, value));
+  return withPath({ kind: 'comparison', op, value }, path, true, makeComparisonTest(op, value, collator));
 }
 
 function regex(path: string, pattern: string, flags: string): RegexNode {
@@ -180,7 +181,7 @@ function parseDocument(obj: Document, ctx: Context, level: Level): FilterNode {
     } else if (isRegexValue(value)) {
       children.push(regexFromValue(key, value));
     } else {
-      children.push(comparison(key, '$eq', value));
+      children.push(comparison(key, '$eq', value, ctx.options.collator));
     }
   }
   return children.length === 1 ? children[0]! : and(children);
@@ -228,7 +229,7 @@ function parsePathless(key: string, value: BsonValue, ctx: Context, level: Level
     case 'ref':
     case 'db':
       // A DBRef's fields queried on their own: `{$id: 5}` is equality on the field "$id".
-      return comparison(key, '$eq', value);
+      return comparison(key, '$eq', value, ctx.options.collator);
     default: {
       const hint =
         name === 'not'
@@ -277,22 +278,22 @@ function parseSubField(
     case '$not':
       return parseNot(path, value, ctx, level);
     case '$eq':
-      return comparison(path, '$eq', value);
+      return comparison(path, '$eq', value, ctx.options.collator);
     case '$ne':
       if (isRegexValue(value)) fail('BadValue', "Can't have regex as arg to $ne.");
-      return not(comparison(path, '$eq', value));
+      return not(comparison(path, '$eq', value, ctx.options.collator));
     case '$lt':
     case '$lte':
     case '$gt':
     case '$gte':
       if (isRegexValue(value)) fail('BadValue', `Can't have RegEx as arg to predicate over field '${path}'.`);
-      return comparison(path, key, value);
+      return comparison(path, key, value, ctx.options.collator);
     case '$in':
       if (!Array.isArray(value)) fail('BadValue', '$in needs an array');
-      return parseIn(path, value);
+      return parseIn(path, value, ctx.options.collator);
     case '$nin':
       if (!Array.isArray(value)) fail('BadValue', '$nin needs an array');
-      return not(parseIn(path, value));
+      return not(parseIn(path, value, ctx.options.collator));
     case '$size':
       return parseSize(path, value);
     case '$exists': {
@@ -350,7 +351,7 @@ function parseNot(path: string, value: BsonValue, ctx: Context, level: Level): F
   return not(children.length === 1 ? children[0]! : and(children));
 }
 
-function parseIn(path: string, elements: BsonValue[]): InNode {
+function parseIn(path: string, elements: BsonValue[], collator: Collator | null | undefined): InNode {
   const equalities: BsonValue[] = [];
   const regexes: RegexNode[] = [];
   for (const e of elements) {
@@ -359,12 +360,12 @@ function parseIn(path: string, elements: BsonValue[]): InNode {
     else if (e === undefined) fail('BadValue', 'InMatchExpression equality cannot be undefined');
     else equalities.push(e);
   }
-  equalities.sort(compareValues);
+  equalities.sort((a, b) => compareValues(a, b, collator));
   const values: BsonValue[] = [];
-  for (const e of equalities) if (values.length === 0 || compareValues(values[values.length - 1], e) !== 0) values.push(e);
+  for (const e of equalities) if (values.length === 0 || compareValues(values[values.length - 1], e, collator) !== 0) values.push(e);
   const hasNull = values.some((v) => v === null);
   const hasArray = values.some((v) => Array.isArray(v));
-  return withPath({ kind: 'in', values, regexes, hasNull, hasArray }, path, true, makeInTest(values, regexes, hasNull));
+  return withPath({ kind: 'in', values, regexes, hasNull, hasArray }, path, true, makeInTest(values, regexes, hasNull, collator));
 }
 
 function parseSize(path: string, value: BsonValue): SizeNode {
@@ -463,7 +464,7 @@ function parseAll(path: string, value: BsonValue, ctx: Context): FilterNode {
     } else if (isDocument(el) && isPathOperator(firstKey(el) ?? '')) {
       fail('BadValue', 'no $ expressions in $all');
     } else {
-      children.push(comparison(path, '$eq', el));
+      children.push(comparison(path, '$eq', el, ctx.options.collator));
     }
   }
   if (children.length === 0) return { kind: 'alwaysFalse' };

@@ -11,6 +11,7 @@
  *   element itself through `test`.
  */
 import type { BsonTypeName, BsonValue, Document } from '../../bson/index.js';
+import type { Collator } from '../../bson/index.js';
 import type { ValueTest } from '../path.js';
 
 export type ComparisonOperator = '$eq' | '$lt' | '$lte' | '$gt' | '$gte';
@@ -176,4 +177,6 @@ export interface FilterParseOptions {
   parseExpression?: (expr: BsonValue) => (doc: Document) => BsonValue;
   /** Source of uniform numbers in [0, 1) for `$sampleRate`; without it `$sampleRate` between 0 and 1 is rejected. */
   random?: () => number;
+  /** The operation's collation: comparisons and `$in` compare strings by it (regexes do not). */
+  collator?: Collator | null;
 }

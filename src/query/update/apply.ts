@@ -6,7 +6,7 @@
  */
 import { fail } from '../../base/index.js';
 import {
-  compareValues, encodeDocument, isDocument, nestingDepth, orderedKeys, typeNameOf, type BsonValue, type Document,
+  compareValues, encodeDocument, isDocument, nestingDepth, orderedKeys, typeNameOf, type BsonValue, type Collator, type Document,
 } from '../../bson/index.js';
 import { BSON_DEPTH_MAX } from '../../base/index.js';
 import { formatElement, formatValue, idElementString } from './format.js';
@@ -387,7 +387,7 @@ function updateExistingElement(st: State, leaf: LeafNode, elem: Elem, pathTaken:
       return writeExisting(st, elem, fromSafeNum(result), pathTaken);
     }
     case 'compare': {
-      const cmp = compareValues(elem.value, op.value);
+      const cmp = compareValues(elem.value, op.value, op.collator);
       if ((op.mode === 'min' && cmp > 0) || (op.mode === 'max' && cmp < 0)) {
         writeExisting(st, elem, cloneContainers(op.value), pathTaken);
       }
@@ -410,7 +410,7 @@ function updateExistingElement(st: State, leaf: LeafNode, elem: Elem, pathTaken:
         fail('BadValue', `Cannot apply $addToSet to non-array field. Field named '${elem.key}' has non-array type ${typeNameOf(elem.value)}`);
       }
       const arr = elem.value as BsonValue[];
-      const toAdd = op.values.filter((v) => !arr.some((existing) => compareValues(existing, v) === 0));
+      const toAdd = op.values.filter((v) => !arr.some((existing) => compareValues(existing, v, op.collator) === 0));
       if (toAdd.length === 0) return;
       checkImmutableExisting(st, pathTaken);
       for (const v of toAdd) arr.push(cloneContainers(v));
@@ -480,7 +480,7 @@ function performPush(op: Extract<LeafOp, { kind: 'push' }>, arr: BsonValue[]): b
   }
   if (op.sort) {
     changed = true;
-    const sorted = sortForPush(arr, op.sort);
+    const sorted = sortForPush(arr, op.sort, op.collator ?? null);
     arr.splice(0, arr.length, ...sorted);
   }
   const limit = Math.abs(op.slice);
@@ -507,9 +507,9 @@ function valueAtDottedPath(doc: BsonValue, path: string): BsonValue {
 }
 
 /** PatternElementCmp: whole-value or per-field (missing = null) ordering, as a stable sort. */
-function sortForPush(arr: BsonValue[], sort: PushSort): BsonValue[] {
+function sortForPush(arr: BsonValue[], sort: PushSort, collator: Collator | null): BsonValue[] {
   if (sort.wholeValue) {
-    return [...arr].sort((a, b) => sort.direction * compareValues(a, b));
+    return [...arr].sort((a, b) => sort.direction * compareValues(a, b, collator));
   }
   const keyOf = (v: BsonValue): BsonValue[] => {
     // Non-documents are wrapped as {"": v}, so a field pattern finds nothing in them (null).
@@ -522,7 +522,7 @@ function sortForPush(arr: BsonValue[], sort: PushSort): BsonValue[] {
   const keyed = arr.map((v) => ({ v, k: keyOf(v) }));
   keyed.sort((a, b) => {
     for (let i = 0; i < sort.pattern.length; i++) {
-      const c = compareValues(a.k[i], b.k[i]);
+      const c = compareValues(a.k[i], b.k[i], collator);
       if (c !== 0) return c * sort.pattern[i]![1];
     }
     return 0;

@@ -4,7 +4,7 @@
  * matched document only walks the tree. Messages and codes follow mongod 8.0.
  */
 import { fail } from '../../base/index.js';
-import { compareValues, isDocument, toJsNumber, typeNameOf, type BsonValue, type Document, type Timestamp } from '../../bson/index.js';
+import { compareValues, isDocument, toJsNumber, typeNameOf, type BsonValue, type Collator, type Document, type Timestamp } from '../../bson/index.js';
 import { formatElement, formatValue } from './format.js';
 import { isArrayFilterPart, isPositionalPart, parseUpdatePath } from './paths.js';
 import { toSafeNum, type BitOp, type SafeNum } from './numeric.js';
@@ -34,6 +34,8 @@ export interface ParseUpdateOptions {
   arrayFilters?: Document[];
   matcherFactory: MatcherFactory;
   parsePipeline?: (pipeline: Document[]) => PipelineUpdateFn;
+  /** The statement's collation: $min/$max, $addToSet, $pull/$pullAll and $push's $sort compare strings by it. */
+  collator?: Collator | null;
 }
 
 export type ModifierName =
@@ -49,10 +51,10 @@ export type LeafOp =
   | { kind: 'set'; value: BsonValue; insertOnly: boolean }
   | { kind: 'unset' }
   | { kind: 'arith'; op: 'inc' | 'mul'; operand: SafeNum }
-  | { kind: 'compare'; mode: 'min' | 'max'; value: BsonValue }
+  | { kind: 'compare'; mode: 'min' | 'max'; value: BsonValue; collator: Collator | null }
   | { kind: 'currentDate'; asTimestamp: boolean }
-  | { kind: 'push'; values: BsonValue[]; position: number; slice: number; sort?: PushSort }
-  | { kind: 'addToSet'; values: BsonValue[] }
+  | { kind: 'push'; values: BsonValue[]; position: number; slice: number; sort?: PushSort; collator?: Collator | null }
+  | { kind: 'addToSet'; values: BsonValue[]; collator: Collator | null }
   | { kind: 'pop'; fromFront: boolean }
   | { kind: 'pull'; matches: (element: BsonValue) => boolean }
   | { kind: 'bit'; ops: Array<{ op: BitOp; operand: SafeNum }> }
@@ -126,7 +128,7 @@ export function parseUpdate(update: Document | Document[], options: ParseUpdateO
       fail('FailedToParse', `Modifiers operate on fields but we found type ${typeNameOf(spec)} instead. For example: {$mod: {<field>: ...}} not {${formatElement(modifier, spec)}}`);
     }
     for (const field of Object.keys(spec)) {
-      const isPositional = parseAndMerge(root, modifier as ModifierName, field, (spec as Document)[field], arrayFilters, foundIdentifiers, options.matcherFactory);
+      const isPositional = parseAndMerge(root, modifier as ModifierName, field, (spec as Document)[field], arrayFilters, foundIdentifiers, options.matcherFactory, options.collator ?? null);
       positional ||= isPositional;
     }
   }
@@ -197,6 +199,7 @@ function parseAndMerge(
   arrayFilters: Map<string, ArrayFilter>,
   foundIdentifiers: Set<string>,
   matcherFactory: MatcherFactory,
+  collator: Collator | null,
 ): boolean {
   let pathText = field;
   if (modifier === '$rename') {
@@ -219,7 +222,7 @@ function parseAndMerge(
   if (positionalCount > 1) fail('BadValue', `Too many positional (i.e. '$') elements found in path '${pathText}'`);
   if (positionalIndex === 0) fail('BadValue', `Cannot have positional (i.e. '$') element in the first position in path '${pathText}'`);
 
-  const leaf: LeafNode = { type: 'leaf', modifier, op: parseLeafOp(modifier, field, value, matcherFactory) };
+  const leaf: LeafNode = { type: 'leaf', modifier, op: parseLeafOp(modifier, field, value, matcherFactory, collator) };
   parseAndMergeLeaf(root, pathText, leaf, arrayFilters, foundIdentifiers);
   return positionalCount > 0;
 }
@@ -299,7 +302,7 @@ const PATH_ACCEPTING_KEYWORDS: ReadonlySet<string> = new Set([
   '$nearSphere', '$bitsAllSet', '$bitsAllClear', '$bitsAnySet', '$bitsAnyClear', '$_internalSchemaType',
 ]);
 
-function parseLeafOp(modifier: ModifierName, field: string, value: BsonValue, matcherFactory: MatcherFactory): LeafOp {
+function parseLeafOp(modifier: ModifierName, field: string, value: BsonValue, matcherFactory: MatcherFactory, collator: Collator | null): LeafOp {
   switch (modifier) {
     case '$set':
       return { kind: 'set', value, insertOnly: false };
@@ -317,13 +320,13 @@ function parseLeafOp(modifier: ModifierName, field: string, value: BsonValue, ma
     }
     case '$min':
     case '$max':
-      return { kind: 'compare', mode: modifier === '$min' ? 'min' : 'max', value };
+      return { kind: 'compare', mode: modifier === '$min' ? 'min' : 'max', value, collator };
     case '$currentDate':
       return parseCurrentDate(value);
     case '$push':
-      return parsePush(value);
+      return { ...parsePush(value), ...(collator ? { collator } : {}) } as LeafOp;
     case '$addToSet':
-      return parseAddToSet(value);
+      return parseAddToSet(value, collator);
     case '$pop': {
       const n = parseIntegerArgument(value);
       if (!n.ok) fail('FailedToParse', `${n.message} in: ${formatElement(field, value)}`);
@@ -331,11 +334,11 @@ function parseLeafOp(modifier: ModifierName, field: string, value: BsonValue, ma
       return { kind: 'pop', fromFront: n.value === -1 };
     }
     case '$pull':
-      return { kind: 'pull', matches: pullMatcher(value, matcherFactory) };
+      return { kind: 'pull', matches: pullMatcher(value, matcherFactory, collator) };
     case '$pullAll': {
       if (!Array.isArray(value)) fail('BadValue', `$pullAll requires an array argument but was given a ${typeNameOf(value)}`);
       const values = value as BsonValue[];
-      return { kind: 'pull', matches: (element) => values.some((v) => compareValues(element, v) === 0) };
+      return { kind: 'pull', matches: (element) => values.some((v) => compareValues(element, v, collator) === 0) };
     }
     case '$bit':
       return parseBit(value);
@@ -425,7 +428,7 @@ function parsePush(value: BsonValue): LeafOp {
   return op;
 }
 
-function parseAddToSet(value: BsonValue): LeafOp {
+function parseAddToSet(value: BsonValue, collator: Collator | null): LeafOp {
   let values: BsonValue[] = [value];
   if (isDocument(value)) {
     const keys = Object.keys(value);
@@ -438,11 +441,11 @@ function parseAddToSet(value: BsonValue): LeafOp {
   }
   // Duplicates within the argument are dropped up front, keeping first occurrences in order.
   const unique: BsonValue[] = [];
-  for (const v of values) if (!unique.some((u) => compareValues(u, v) === 0)) unique.push(v);
-  return { kind: 'addToSet', values: unique };
+  for (const v of values) if (!unique.some((u) => compareValues(u, v, collator) === 0)) unique.push(v);
+  return { kind: 'addToSet', values: unique, collator };
 }
 
-function pullMatcher(value: BsonValue, matcherFactory: MatcherFactory): (element: BsonValue) => boolean {
+function pullMatcher(value: BsonValue, matcherFactory: MatcherFactory, collator: Collator | null): (element: BsonValue) => boolean {
   const t = typeNameOf(value);
   if (t === 'object' && isDocument(value)) {
     const first = Object.keys(value)[0];
@@ -457,7 +460,7 @@ function pullMatcher(value: BsonValue, matcherFactory: MatcherFactory): (element
     const predicate = matcherFactory({ '': value });
     return (element) => predicate({ '': element });
   }
-  return (element) => compareValues(element, value) === 0;
+  return (element) => compareValues(element, value, collator) === 0;
 }
 
 function parseBit(value: BsonValue): LeafOp {
