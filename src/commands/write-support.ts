@@ -151,7 +151,7 @@ export function executeUpdate(instance: Instance, txn: StorageTxn, db: string, c
       if (result.modified) {
         checkStorable(result.doc, 'update');
         validateAgainstCollection(coll, result.doc, c.doc, stmt.bypassDocumentValidation);
-        txn.update(coll, c.rid, result.doc);
+        txn.update(coll, c.rid, result.doc, parsed.kind === 'replacement');
         outcome.nModified++;
       }
       if (outcome.n === 1) outcome.after = result.doc;
@@ -215,7 +215,7 @@ export async function executeUpdateMany(ctx: CommandContext, stmtId: number, col
         if (!result.modified) return;
         checkStorable(result.doc, 'update');
         validateAgainstCollection(coll, result.doc, doc, stmt.bypassDocumentValidation);
-        txn.update(coll, rid, result.doc);
+        txn.update(coll, rid, result.doc, parsed.kind === 'replacement');
         outcome.nModified++;
       });
     }

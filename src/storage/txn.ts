@@ -12,7 +12,8 @@ import { type IndexKey } from './keys.js';
 import { compareValues, dossierError, fail, formatDocument, type BsonValue, type Document, type TsKey, ErrorCodes, DossierError } from './deps.js';
 import { MaxKey, MinKey } from '../bson/index.js';
 
-export type WriteOp = { op: 'i' | 'u' | 'd'; coll: Collection; rid: RecordId; doc: Document | null; before: Document | null };
+/** `replacement`: an update that replaced the whole document (a change stream reports it as `replace`). */
+export type WriteOp = { op: 'i' | 'u' | 'd'; coll: Collection; rid: RecordId; doc: Document | null; before: Document | null; replacement?: boolean };
 
 /** One interval of index key values for one key-pattern field, in ascending value terms. */
 export type KeyInterval = { low: BsonValue; lowInclusive: boolean; high: BsonValue; highInclusive: boolean };
@@ -158,7 +159,7 @@ export class StorageTxn {
     return rid;
   }
 
-  update(coll: Collection, rid: RecordId, doc: Document): void {
+  update(coll: Collection, rid: RecordId, doc: Document, replacement = false): void {
     this.assertActive();
     const chain = this.claim(coll, rid);
     const before = chain.visibleTo(this);
@@ -171,7 +172,7 @@ export class StorageTxn {
       if (!chain.pending) this.touched.delete(chain);
       throw e;
     }
-    this.ops.push({ op: 'u', coll, rid, doc, before });
+    this.ops.push(replacement ? { op: 'u', coll, rid, doc, before, replacement } : { op: 'u', coll, rid, doc, before });
   }
 
   delete(coll: Collection, rid: RecordId): void {

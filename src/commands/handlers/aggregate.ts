@@ -24,6 +24,7 @@ import { checkStorable, insertDocument, sortLimit, validateAgainstCollection } f
 import { validateCollectionName } from '../namespaces.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
 import { collectionSizes } from './dbStats.js';
+import { opensChangeStream, runChangeStreamAggregate } from '../change-streams.js';
 import { currentOpCommand } from './currentOp.js';
 
 const AGGREGATE_FIELDS = [
@@ -151,7 +152,7 @@ function outputWriter(ctx: CommandContext, req: AggregateRequest, txn: StorageTx
       if (!found) fail('NoSuchKey', '$merge target document disappeared');
       checkStorable(doc, 'update');
       validateAgainstCollection(coll, doc, found.doc, req.bypassDocumentValidation);
-      txn.update(coll, found.rid, doc);
+      txn.update(coll, found.rid, doc, true);
     },
     clear() {
       const rids = [...txn.scan(coll)].map((r) => r.rid);
@@ -251,7 +252,7 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function runContextFor(ctx: CommandContext, req: AggregateRequest, compiled: CompiledAggregate, txn: StorageTxn): RunContext {
+export function runContextFor(ctx: CommandContext, req: AggregateRequest, compiled: CompiledAggregate, txn: StorageTxn): RunContext {
   const { instance } = ctx;
   const now = new Date(instance.clock.nowMs());
   const clusterTime = timestampOf(instance.hlc.now());
@@ -346,6 +347,7 @@ export const aggregateCommand: CommandDefinition = {
   async run(ctx) {
     const req = parseAggregate(ctx);
     if (req.explain) return explainAggregate(ctx, 'queryPlanner', req);
+    if (opensChangeStream(req.pipeline)) return runChangeStreamAggregate(ctx, req);
     const compiled = compileAggregate(ctx, req);
     const { instance } = ctx;
     const coll = req.collection !== undefined ? instance.getCollection(ctx.db, req.collection) : undefined;

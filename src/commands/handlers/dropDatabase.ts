@@ -18,6 +18,7 @@ export const dropDatabaseCommand: CommandDefinition = {
       ctx.instance.cursors.killWhere((c) => c.ns === coll.ns);
       ctx.instance.engine.dropCollection(coll);
     }
+    if (colls.length > 0) ctx.instance.engine.databaseDropped(ctx.db);
     return { dropped: ctx.db };
   },
 };

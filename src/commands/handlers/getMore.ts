@@ -5,6 +5,7 @@ import { CursorManager, cursorIdToLong, type ClientCursor } from '../cursors.js'
 import type { Document } from '../../bson/index.js';
 import { appNameOf, failPointsOf, sleepMs } from '../failpoints.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
+import { labelChangeStreamError } from '../change-streams.js';
 
 /** How often an awaitData getMore looks for new documents while it waits. */
 const AWAIT_POLL_MS = 10;
@@ -68,14 +69,17 @@ export const getMoreCommand: CommandDefinition = {
         }
       }
       cursor.nReturned += batch.length;
+      const reply: Document = { nextBatch: batch };
+      if (cursor.changeStream) reply.postBatchResumeToken = cursor.changeStream.postBatchResumeToken(batch[batch.length - 1]);
       // A tailable cursor outlives an empty batch: it is the client's to close.
       if (exhausted && !tailing()) {
         cursors.kill(id);
-        return { cursor: { nextBatch: batch, id: cursorIdToLong(0n), ns } };
+        return { cursor: { ...reply, id: cursorIdToLong(0n), ns } };
       }
-      return { cursor: { nextBatch: batch, id: cursorIdToLong(id), ns } };
+      return { cursor: { ...reply, id: cursorIdToLong(id), ns } };
     } catch (e) {
       cursors.kill(id);
+      if (cursor.changeStream) labelChangeStreamError(e);
       throw e;
     } finally {
       cursors.checkIn(cursor);
