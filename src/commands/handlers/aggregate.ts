@@ -294,7 +294,8 @@ export async function explainAggregate(ctx: CommandContext, verbosity: string, r
   const rest = collectionless ? stages : stages.slice(src.consumed);
   const counters = rest.map(() => ({ n: 0 }));
   const stats: ExecutionStats = newStats();
-  if (verbosity !== 'queryPlanner' && !compiled.parsed.definitions.some((d) => d.writes)) {
+  // A change stream never ends, so explain describes it without running it (as for writes).
+  if (verbosity !== 'queryPlanner' && !compiled.parsed.definitions.some((d) => d.writes) && !opensChangeStream(req.pipeline)) {
     const read = readTransaction(ctx);
     try {
       const rctx = runContextFor(ctx, req, compiled, read.txn);
