@@ -4,6 +4,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Long, MongoClient, Timestamp, type ChangeStream, type Db, type Document } from 'mongodb';
 import { failsWith, startDossier, uniqueDbName, type Harness } from '../helpers/dossier.js';
 
@@ -342,5 +345,39 @@ describe('change streams', () => {
     assert.ok(events[4].collectionUUID, 'collectionUUID on expanded events');
     assert.deepEqual(events[5].updateDescription.disambiguatedPaths, { 'a.1': ['a', '1'] });
     await cs.close();
+  });
+
+  it('resumes across a restart of a durable server, pre-images included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dossier-cs-'));
+    try {
+      let s = await startDossier({ dbPath: dir });
+      let token: Document;
+      try {
+        const db = s.client.db('durable');
+        await db.createCollection('c', { changeStreamPreAndPostImages: { enabled: true } });
+        const c = db.collection<Any>('c');
+        await c.insertOne({ _id: 1, v: 1 });
+        const cs = await opened(c.watch());
+        await c.insertOne({ _id: 2, v: 1 });
+        token = (await nextWithin(cs))._id;
+        await cs.close();
+        await c.updateOne({ _id: 1 }, { $set: { v: 2 } }, { writeConcern: { w: 'majority', j: true } });
+      } finally {
+        await s.stop();
+      }
+      s = await startDossier({ dbPath: dir });
+      try {
+        const cs = s.client.db('durable').collection<Any>('c').watch([], { resumeAfter: token, fullDocumentBeforeChange: 'required' });
+        const ev = await nextWithin(cs);
+        assert.equal(ev.operationType, 'update');
+        assert.deepEqual(ev.updateDescription.updatedFields, { v: 2 });
+        assert.deepEqual(ev.fullDocumentBeforeChange, { _id: 1, v: 1 });
+        await cs.close();
+      } finally {
+        await s.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
