@@ -11,7 +11,7 @@ import { Collection, IndexState, RecordChain, type CollectionOptions, type Index
 import { StorageTxn, duplicateKey, type WriteOp } from './txn.js';
 import { Long, documentSize, encodeDocument, dossierError, fail, timestampOf, tsKeyOf, Timestamp, UUID, type Document, type HybridLogicalClock, type TsKey } from './deps.js';
 import { compareKeys } from './keys.js';
-import { storedDiff, updateDiff } from './oplog-diff.js';
+import { storedDiff, updateDiff, updateDiffFromPaths } from './oplog-diff.js';
 import type { CheckpointSource, Persistence } from './persistence.js';
 import { readRecoveredState, type RecoveredState } from './recovery.js';
 
@@ -639,7 +639,7 @@ function oplogEntryOf(w: WriteOp): Document {
       return { op: 'i', ns, ui, o: w.doc!, o2: { _id: w.doc!._id } };
     case 'u': {
       const entry: Document = { op: 'u', ns, ui, o: w.doc!, o2: { _id: w.doc!._id } };
-      if (!w.replacement && w.before) entry.diff = storedDiff(updateDiff(w.before, w.doc!));
+      if (!w.replacement && w.before) entry.diff = storedDiff(w.modifiedPaths ? updateDiffFromPaths(w.before, w.doc!, w.modifiedPaths) : updateDiff(w.before, w.doc!));
       return entry;
     }
     case 'd':

@@ -3,10 +3,12 @@
  *
  * mongod logs an update as a `$v: 2` diff and derives the event from it. Dossier's `u` entries
  * keep the whole new document, because recovery replays full documents; the delta is computed
- * once at commit from the version before and after and stored beside `o` in the entry's `diff`
- * field, so a change stream can describe the update without the pre-image.
+ * once at commit and stored beside `o` in the entry's `diff` field, so a change stream can
+ * describe the update without the pre-image.
  *
- * The rules follow mongod's diff of two documents: a field whose value changed type or value is
+ * An operator update's delta comes from the fields its operators changed (`updateDiffFromPaths`),
+ * as mongod's update system logs them. A pipeline update's is the diff of the versions before and
+ * after (`updateDiff`), following mongod's diff of two documents: a field whose value changed type or value is
  * updated whole unless both sides are documents (then the diff descends) or arrays (then each
  * element is compared by index, a shorter array is reported in `truncatedArrays`, and an array
  * element that is a document on both sides is descended into). Paths whose components could be
@@ -23,6 +25,58 @@ export interface UpdateDiff {
 }
 
 type Component = string | number;
+
+/**
+ * A field an operator update changed, as mongod's update system logs it (v2_log_builder): the
+ * whole value at `path` was set or created, or (`removed`) the field was unset. `path` holds the
+ * concrete field names and array indices taken.
+ */
+export interface ModifiedPath {
+  path: readonly string[];
+  removed: boolean;
+}
+
+/**
+ * The delta of an operator update from the fields it changed: each logged path reports its whole
+ * new value (so `$set: {a: {b: 1}}` reports `a`, and `$pull` the array), as mongod's events do.
+ * A path inside another logged one is covered by it.
+ */
+export function updateDiffFromPaths(before: Document, after: Document, paths: readonly ModifiedPath[]): UpdateDiff {
+  const out: UpdateDiff = { updatedFields: {}, removedFields: [], truncatedArrays: [], disambiguatedPaths: {} };
+  const dotted = paths.map((p) => p.path.join('.'));
+  paths.forEach((p, i) => {
+    const me = dotted[i]!;
+    if (dotted.some((other, j) => j !== i && (me.startsWith(`${other}.`) || (other === me && j > i)))) return;
+    const components = componentsOf(p.removed ? before : after, p.path);
+    if (!components) return;
+    const key = note(components, out);
+    if (p.removed) out.removedFields.push(key);
+    else out.updatedFields[key] = valueAt(after, p.path);
+  });
+  return out;
+}
+
+/** The path's components typed by what they step through: array indices as numbers. */
+function componentsOf(doc: Document, path: readonly string[]): Component[] | undefined {
+  const out: Component[] = [];
+  let cur: BsonValue = doc;
+  for (const part of path) {
+    if (Array.isArray(cur)) {
+      out.push(Number(part));
+      cur = cur[Number(part)];
+    } else {
+      out.push(part);
+      cur = isDocument(cur) ? cur[part] : undefined;
+    }
+  }
+  return out;
+}
+
+function valueAt(doc: Document, path: readonly string[]): BsonValue {
+  let cur: BsonValue = doc;
+  for (const part of path) cur = Array.isArray(cur) ? cur[Number(part)] : isDocument(cur) ? cur[part] : undefined;
+  return cur === undefined ? null : cur;
+}
 
 /** The delta from `before` to `after` (both whole documents with the same _id). */
 export function updateDiff(before: Document, after: Document): UpdateDiff {

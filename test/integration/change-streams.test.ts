@@ -55,6 +55,10 @@ describe('change streams', () => {
     await c.updateOne({ _id: 1 }, [{ $set: { arr: [1, 2] } }]);
     await c.replaceOne({ _id: 1 }, { b: 1 });
     await c.deleteOne({ _id: 1 });
+    // Operator updates report each field as the operator set it, as mongod logs them.
+    await c.insertOne({ _id: 2, sub: { x: 1, y: 2 }, list: [1, 2, 3] });
+    await c.updateOne({ _id: 2 }, { $set: { sub: { x: 2 } }, $push: { list: 4 } } as Any);
+    await c.updateOne({ _id: 2 }, { $pull: { list: 2 } } as Any);
 
     const ins = await nextWithin(cs);
     assert.deepEqual(Object.keys(ins), ['_id', 'operationType', 'clusterTime', 'wallTime', 'fullDocument', 'ns', 'documentKey']);
@@ -81,6 +85,12 @@ describe('change streams', () => {
     const del = await nextWithin(cs);
     assert.deepEqual(Object.keys(del), ['_id', 'operationType', 'clusterTime', 'wallTime', 'ns', 'documentKey']);
     assert.deepEqual(del.documentKey, { _id: 1 });
+
+    await nextWithin(cs);
+    const setWhole = await nextWithin(cs);
+    assert.deepEqual(setWhole.updateDescription, { updatedFields: { 'list.3': 4, sub: { x: 2 } }, removedFields: [], truncatedArrays: [] });
+    const pulled = await nextWithin(cs);
+    assert.deepEqual(pulled.updateDescription.updatedFields, { list: [1, 3, 4] });
 
     // Tokens order events: each one sorts after the one before.
     const tokens = [ins, upd, trunc, rep, del].map((e) => e._id._data as string);

@@ -152,7 +152,7 @@ function outputWriter(ctx: CommandContext, req: AggregateRequest, txn: StorageTx
       if (!found) fail('NoSuchKey', '$merge target document disappeared');
       checkStorable(doc, 'update');
       validateAgainstCollection(coll, doc, found.doc, req.bypassDocumentValidation);
-      txn.update(coll, found.rid, doc, true);
+      txn.update(coll, found.rid, doc, { replacement: true });
     },
     clear() {
       const rids = [...txn.scan(coll)].map((r) => r.rid);

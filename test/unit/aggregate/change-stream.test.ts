@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeResumeToken, encodeResumeToken, highWaterMark, TokenType, type ResumeTokenData } from '../../../src/query/aggregate/resume-token.js';
-import { updateDiff } from '../../../src/storage/oplog-diff.js';
+import { updateDiff, updateDiffFromPaths } from '../../../src/storage/oplog-diff.js';
 import { DossierError } from '../../../src/base/index.js';
 import { Double, Int32, Timestamp, UUID, type Document } from '../../../src/bson/index.js';
 
@@ -77,5 +77,19 @@ describe('update deltas', () => {
   it('paths through numeric field names and array indices are disambiguated', () => {
     const d = updateDiff({ _id: 1, a: { 1: 1 }, l: [{ 1: 1 }] }, { _id: 1, a: { 1: 2 }, l: [{ 1: 2 }] });
     assert.deepEqual(d.disambiguatedPaths, { 'a.1': ['a', '1'], 'l.0.1': ['l', new Int32(0), '1'] });
+  });
+
+  it('an operator update reports the fields it set whole, and paths inside them are covered', () => {
+    const before = { _id: 1, a: { b: 1, c: 2 }, l: [{ 1: 0 }], gone: 1 };
+    const after = { _id: 1, a: { b: 5 }, l: [{ 1: 9 }] };
+    const d = updateDiffFromPaths(before, after, [
+      { path: ['a'], removed: false },
+      { path: ['a', 'b'], removed: false },
+      { path: ['l', '0', '1'], removed: false },
+      { path: ['gone'], removed: true },
+    ]);
+    assert.deepEqual(d.updatedFields, { a: { b: 5 }, 'l.0.1': 9 });
+    assert.deepEqual(d.removedFields, ['gone']);
+    assert.deepEqual(d.disambiguatedPaths, { 'l.0.1': ['l', new Int32(0), '1'] });
   });
 });
