@@ -174,10 +174,7 @@ export class StorageEngine {
         return out;
       },
       recordAt: (coll, rid, ts) => coll.records.get(rid)?.visibleAt(ts) ?? null,
-      oldestOplogTs: () => {
-        const first = this.oplog.records.minKey();
-        return first === undefined ? this.lastCommit : (this.oplog.records.get(first)?.versions[0]?.ts ?? this.lastCommit);
-      },
+      oldestOplogTs: () => this.oldestOplogTs(),
     };
   }
 
@@ -607,8 +604,8 @@ export class StorageEngine {
 
   /**
    * Reads the oplog entries from record id `from` on, oldest first, stopping before any entry
-   * newer than `upTo` (a reader that must not see what is not yet durable). Undefined when `from`
-   * has already been truncated away.
+   * newer than `upTo` (a reader that must not see what is not yet durable). Fails with
+   * ChangeStreamHistoryLost when `from` has already been truncated away: the reader missed entries.
    */
   *readOplog(from: RecordId, upTo: TsKey): Generator<OplogRead, void, undefined> {
     const min = this.oplog.records.minKey();

@@ -390,4 +390,15 @@ describe('change streams', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a dropped collection\'s stream reports drop and invalidate on its own cursor, then closes it', async () => {
+    const db = freshDb();
+    await db.createCollection('dropped');
+    const opened = await db.command({ aggregate: 'dropped', pipeline: [{ $changeStream: {} }], cursor: {} });
+    await db.collection<Any>('dropped').drop();
+    const more = await db.command({ getMore: opened.cursor.id, collection: 'dropped', maxTimeMS: 500 });
+    assert.deepEqual(more.cursor.nextBatch.map((e: Any) => e.operationType), ['drop', 'invalidate']);
+    assert.equal(Number(more.cursor.id), 0);
+    assert.deepEqual(more.cursor.postBatchResumeToken, more.cursor.nextBatch[1]._id);
+  });
 });

@@ -194,11 +194,6 @@ export class ChangeStream {
     this.reported = this.skipThrough;
   }
 
-  /** The token the first batch reports when it has no events: where the stream starts. */
-  get startToken(): Document {
-    return { _data: this.reported };
-  }
-
   /**
    * The cursor's postBatchResumeToken after a batch: the last returned event's token, or, when
    * the stream has caught up with the oplog, a high-water mark at the newest entry read, so a
@@ -234,7 +229,7 @@ export class ChangeStream {
     for (const read of this.host.readOplog(this.nextRid, upTo)) {
       if (ctx.tick()) yield PAUSE;
       for (const op of this.operationsOf(read)) {
-        const events = this.eventimestampOf(op);
+        const events = this.eventsOf(op);
         for (const ev of events) {
           this.lastEmitted = (ev._id as Document)._data as string;
           yield ev;
@@ -298,7 +293,7 @@ export class ChangeStream {
   }
 
   /** The events of one operation (none when out of scope or before the resume point; a drop may add an invalidate). */
-  private eventimestampOf(src: OplogOp): Document[] {
+  private eventsOf(src: OplogOp): Document[] {
     const built = this.build(src);
     if (!built) return [];
     const { event, token, invalidates } = built;
@@ -474,4 +469,3 @@ registerStage({
   },
 });
 
-export { resumeTokenDocument };
