@@ -2,6 +2,7 @@
  * crud: insertOne, findOne by _id, updateOne $inc by _id, find by an indexed secondary field,
  * each measured on its own, at each client count, against every target that has the operation.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import type pg from 'pg';
 import { log, type Context, type WireTarget, LABELS } from '../lib/context.js';
 import { LeanConnection } from '../lib/lean-client.js';
 import { measure } from '../lib/measure.js';
-import { removeDirLater } from '../lib/procs.js';
+import { removeDirLater, ROOT } from '../lib/procs.js';
 import type { ClientKind, RatioSpec, TargetId } from '../lib/report.js';
 import { FrameTemplate } from '../lib/wire.js';
 
@@ -269,6 +270,7 @@ export async function runCrud(ctx: Context): Promise<void> {
     }
   }
   crudCpuGoals(ctx);
+  if (ctx.wants('dossier-durable') || ctx.wants('dossier-memory')) serverOwnCpu(ctx);
 }
 
 /** The issue's per-operation CPU budget for the server, checked on the durable server with the lean client. */
@@ -282,6 +284,28 @@ export function crudCpuGoals(ctx: Context): void {
         kind: 'value', workload: 'crud', metric: `server CPU per ${op} (lean, ${r.clients} client${r.clients === 1 ? '' : 's'})`, target: r.target, label: r.label,
         value: r.serverCpuUsPerOp, unit: 'µs', goal: `≤ ${goal}`, met: r.serverCpuUsPerOp <= goal,
       });
+    }
+  }
+}
+
+/**
+ * The server's own CPU per operation, the socket taken away (see lib/dispatch-child.ts), for both
+ * engines; the issue's budget is checked against the durable one.
+ */
+function serverOwnCpu(ctx: Context): void {
+  const ops = ctx.options.quick ? 5_000 : 20_000;
+  log(`crud: server CPU per operation without the socket (in a fresh process, ${ops} operations each)`);
+  const out = execFileSync(process.execPath, [join(ROOT, 'dist', 'bench', 'lib', 'dispatch-child.js'), String(ops)], { encoding: 'utf8' });
+  const results = JSON.parse(out.trim().split('\n').pop()!) as Record<'memory' | 'durable', Record<string, number>>;
+  for (const [engine, target, label] of [['durable', 'dossier-durable', 'Dossier durable (--dbpath), in-process'], ['memory', 'dossier-memory', 'Dossier memory://, in-process']] as const) {
+    for (const [op, goal] of CPU_GOALS_US) {
+      const value = results[engine][op];
+      if (value === undefined) continue;
+      ctx.rows.push({
+        kind: 'value', workload: 'crud', metric: `server's own CPU per ${op}, no socket (decode, dispatch, encode in-process, 8 in flight)`, target, label,
+        value, unit: 'µs', ...(engine === 'durable' ? { goal: `≤ ${goal}`, met: value <= goal } : {}),
+      });
+      log(`  ${engine} ${op}: ${value.toFixed(1)} µs`);
     }
   }
 }

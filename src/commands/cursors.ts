@@ -114,7 +114,8 @@ export class CursorManager {
     let id = this.randomId();
     while (id === 0n || this.cursors.has(id)) id = this.randomId();
     const now = this.clock.nowMs();
-    const cursor: ClientCursor = { ...init, id, createdAtMs: now, lastUsedMs: now, nReturned: 0, peeked, inUse: false };
+    // Object.assign rather than `{ ...init, id, ... }`, V8's slow path on Node 20.
+    const cursor: ClientCursor = Object.assign({}, init, { id, createdAtMs: now, lastUsedMs: now, nReturned: 0, peeked, inUse: false });
     this.cursors.set(id, cursor);
     this.totalOpened++;
     return cursor;

@@ -7,9 +7,10 @@
  * kept while any open reader may still see them and dropped afterwards.
  */
 import type { Clock } from '../platform/index.js';
+import type { Journal, RecordPlacement } from '../durability/index.js';
 import { Collection, IndexState, RecordChain, type CollectionOptions, type IndexSpec, type RecordId, type Version } from './collection.js';
 import { StorageTxn, duplicateKey, type WriteOp } from './txn.js';
-import { Long, documentSize, encodeDocument, dossierError, fail, timestampOf, tsKeyOf, Timestamp, UUID, type Document, type HybridLogicalClock, type TsKey } from './deps.js';
+import { Long, documentSize, encodeDocument, dossierError, fail, timestampOf, tsKeyOf, tsKeyAtSeconds, Timestamp, UUID, type Document, type HybridLogicalClock, type TsKey } from './deps.js';
 import { compareKeys } from './keys.js';
 import { storedDiff, updateDiff, updateDiffFromPaths } from './oplog-diff.js';
 import type { CheckpointSource, Persistence } from './persistence.js';
@@ -32,6 +33,9 @@ export function durableOplogSizeBytes(freeDiskBytes: number): number {
 export const CURRENT_TERM = 1;
 /** Records with old versions pruned per commit, so history shrinks as the window moves without a long pause. */
 const HISTORY_SWEEP_PER_COMMIT = 8;
+/** Every oplog entry's `t` (the term: constant on a one-member set) and `v` (entry format 2), shared. */
+const OPLOG_TERM = Long.fromNumber(CURRENT_TERM);
+const OPLOG_VERSION = Long.fromNumber(2);
 
 export type OplogFields = Document;
 
@@ -128,7 +132,7 @@ export class StorageEngine {
       for (const spec of c.indexes) coll.indexes.set(spec.name, new IndexState(spec, partialFilterOf(spec)));
       for (const [rid, doc] of c.records) {
         const chain = new RecordChain();
-        chain.versions.push({ ts: state.lastTs, doc });
+        chain.versions = [{ ts: state.lastTs, doc }];
         coll.restoreRecord(rid, chain);
         coll.addIndexEntries(doc, rid, () => {});
       }
@@ -429,22 +433,31 @@ export class StorageEngine {
   /** The first timestamp inside the snapshot history window. */
   historyWindowStart(): TsKey {
     const secs = Math.floor(this.clock.nowMs() / 1000) - this.historyWindowSeconds;
-    return tsKeyOf(new Timestamp({ t: Math.max(0, secs), i: 0 }));
+    return tsKeyAtSeconds(Math.max(0, secs));
   }
 
-  /** Prunes up to `budget` records that still hold old versions (in the order they got them). */
+  /**
+   * Prunes up to `budget` records that still hold old versions, oldest history first. It stops at
+   * the first record with nothing to drop yet (its second version is newer than what the oldest
+   * reader sees): records got their history in commit order, so the ones behind it are no more
+   * prunable either, and walking them on every commit was most of an update's cost.
+   */
   sweepHistory(budget: number): void {
     if (this.withHistory.size === 0) return;
     const oldest = this.oldestReadTs();
-    const end = Math.min(this.historyQueue.length, this.historyHead + budget);
-    const batch = this.historyQueue.slice(this.historyHead, end);
-    this.historyHead = end;
-    for (const entry of batch) {
+    const queue = this.historyQueue;
+    let swept = 0;
+    while (swept < budget && this.historyHead < queue.length) {
+      const entry = queue[this.historyHead]!;
+      const next = entry.chain.versions[1];
+      if (next !== undefined && next.ts > oldest) break;
+      this.historyHead++;
+      swept++;
       this.withHistory.delete(entry.chain);
       this.prune(entry.coll, entry.rid, entry.chain, oldest);
     }
-    if (this.historyHead > 1024 && this.historyHead * 2 > this.historyQueue.length) {
-      this.historyQueue = this.historyQueue.slice(this.historyHead);
+    if (this.historyHead > 1024 && this.historyHead * 2 > queue.length) {
+      this.historyQueue = queue.slice(this.historyHead);
       this.historyHead = 0;
     }
   }
@@ -496,11 +509,17 @@ export class StorageEngine {
     const wall = new Date(this.clock.nowMs());
     const journaled: Buffer[] = [];
     const stored: Version[] = [];
+    const tsValue = timestampOf(ts);
     for (const e of entries) {
-      const entry: Document = { ...e };
-      if (entry.o2 === undefined) delete entry.o2;
-      if (entry.ui === undefined) delete entry.ui;
-      Object.assign(entry, extra, { ts: timestampOf(ts), t: Long.fromNumber(CURRENT_TERM), v: Long.fromNumber(2), wall });
+      // Built field by field: `delete` would turn the entry into a slow dictionary object, and a
+      // spread followed by more fields is V8's slow path on Node 20; this runs for every write.
+      const entry: Document = {};
+      for (const k in e) if (e[k] !== undefined || (k !== 'o2' && k !== 'ui')) entry[k] = e[k];
+      for (const k in extra) entry[k] = (extra as Document)[k];
+      entry.ts = tsValue;
+      entry.t = OPLOG_TERM;
+      entry.v = OPLOG_VERSION;
+      entry.wall = wall;
       const bytes = encodeDocument(entry);
       journaled.push(bytes);
       stored.push(this.storeOplogEntry(ts, bytes));
@@ -510,12 +529,11 @@ export class StorageEngine {
       this.persistence.logCommit(ts, journaled, local, (where) => {
         // Once durable, each entry can be read back from its place in the record.
         let at = 0;
-        stored.forEach((version, i) => {
-          const start = at;
+        for (let i = 0; i < stored.length; i++) {
           const length = journaled[i]!.length;
-          version.load = () => journal.readPayload(where).subarray(start, start + length);
+          stored[i]!.load = journalLoader(journal, where, at, at + length);
           at += length;
-        });
+        }
       });
       this.evictOplogBytes();
     }
@@ -542,7 +560,7 @@ export class StorageEngine {
     const rid = this.oplog.allocateRecordId();
     const chain = new RecordChain();
     const version: Version = load ? { ts, doc: null, load } : { ts, doc: null, bytes };
-    chain.versions.push(version);
+    chain.versions = [version];
     this.oplog.records.set(rid, chain);
     this.oplogSizes.set(rid, bytes.length);
     this.oplogBytes += bytes.length;
@@ -621,6 +639,15 @@ export class StorageEngine {
 function keepsPreImages(coll: Collection): boolean {
   const opt = coll.options.changeStreamPreAndPostImages as Document | undefined;
   return opt !== undefined && opt.enabled === true;
+}
+
+/**
+ * Reads an oplog entry back from its journal record. Made here, outside appendOplog, so the
+ * closure holds only these four values: one made inside would keep that commit's whole scope
+ * alive (its encoded entries among them), for as long as the entry stays in the oplog.
+ */
+function journalLoader(journal: Journal, where: RecordPlacement, start: number, end: number): () => Buffer {
+  return () => journal.readPayload(where).subarray(start, end);
 }
 
 /** A collection's catalog entry as checkpoints and journal catalog records hold it. */

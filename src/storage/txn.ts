@@ -6,7 +6,7 @@
  * Conflicts are first-writer-wins, as mongod: writing a record that another open transaction has
  * written, or that was committed after this snapshot, fails at once with WriteConflict.
  */
-import type { Collection, IndexEntry, IndexState, RecordId } from './collection.js';
+import type { Collection, IndexEntry, IndexState, RecordId, Version } from './collection.js';
 import type { ModifiedPath } from './oplog-diff.js';
 import { RecordChain } from './collection.js';
 import { type IndexKey } from './keys.js';
@@ -252,7 +252,11 @@ export class StorageTxn {
   finish(state: 'committed' | 'aborted', commitTs?: TsKey): void {
     if (state === 'committed') {
       for (const chain of this.touched.keys()) {
-        chain.versions.push({ ts: commitTs!, doc: chain.pending!.doc });
+        const version: Version = { ts: commitTs!, doc: chain.pending!.doc };
+        // A first version gets an array of its size: push onto an empty array reserves 17 slots,
+        // 150 bytes per record that most records never use.
+        if (chain.versions.length === 0) chain.versions = [version];
+        else chain.versions.push(version);
         chain.pending = undefined;
       }
     } else {

@@ -21,10 +21,31 @@ export function tsKeyOf(ts: Timestamp): TsKey {
   return secs * INCREMENT_LIMIT + inc;
 }
 
+/** The first tsKey of a second (increment 0). */
+export function tsKeyAtSeconds(secs: number): TsKey {
+  return secs * INCREMENT_LIMIT;
+}
+
+/**
+ * The two most recent conversions are kept: every reply carries `$clusterTime` and `operationTime`,
+ * which rarely change between replies, and a bson Timestamp costs more to build than to reuse
+ * (Timestamps are immutable, so sharing one is safe).
+ */
+const recentTimestamps: Array<{ key: TsKey; ts: Timestamp }> = [
+  { key: -1, ts: new Timestamp({ t: 0, i: 0 }) },
+  { key: -1, ts: new Timestamp({ t: 0, i: 0 }) },
+];
+let recentNext = 0;
+
 export function timestampOf(key: TsKey): Timestamp {
+  if (recentTimestamps[0]!.key === key) return recentTimestamps[0]!.ts;
+  if (recentTimestamps[1]!.key === key) return recentTimestamps[1]!.ts;
   const secs = Math.floor(key / INCREMENT_LIMIT);
   const inc = key - secs * INCREMENT_LIMIT;
-  return new Timestamp({ t: secs, i: inc });
+  const ts = new Timestamp({ t: secs, i: inc });
+  recentTimestamps[recentNext] = { key, ts };
+  recentNext ^= 1;
+  return ts;
 }
 
 export class HybridLogicalClock {

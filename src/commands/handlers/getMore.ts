@@ -69,14 +69,14 @@ export const getMoreCommand: CommandDefinition = {
         }
       }
       cursor.nReturned += batch.length;
+      // A tailable cursor outlives an empty batch: it is the client's to close.
+      const closed = exhausted && !tailing();
       const reply: Document = { nextBatch: batch };
       if (cursor.changeStream) reply.postBatchResumeToken = cursor.changeStream.postBatchResumeToken(batch[batch.length - 1]);
-      // A tailable cursor outlives an empty batch: it is the client's to close.
-      if (exhausted && !tailing()) {
-        cursors.kill(id);
-        return { cursor: { ...reply, id: cursorIdToLong(0n), ns } };
-      }
-      return { cursor: { ...reply, id: cursorIdToLong(id), ns } };
+      reply.id = cursorIdToLong(closed ? 0n : id);
+      reply.ns = ns;
+      if (closed) cursors.kill(id);
+      return { cursor: reply };
     } catch (e) {
       cursors.kill(id);
       if (cursor.changeStream) labelChangeStreamError(e);

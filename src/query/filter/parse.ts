@@ -128,8 +128,17 @@ function isRegexValue(v: BsonValue): boolean {
   return typeNameOf(v) === 'regex';
 }
 
-function pathFields(path: string, expandLeafArrays: boolean, test: ValueTest) {
-  return { path, parts: splitPath(path), expandLeafArrays, test };
+/**
+ * Adds the path fields every leaf node carries. Assigned onto the node rather than spread into it:
+ * on Node 20, `{ kind, ...fields }` is several times slower, and filters are parsed per command.
+ */
+function withPath<T extends object>(node: T, path: string, expandLeafArrays: boolean, test: ValueTest): T & { path: string; parts: readonly string[]; expandLeafArrays: boolean; test: ValueTest } {
+  const out = node as T & { path: string; parts: readonly string[]; expandLeafArrays: boolean; test: ValueTest };
+  out.path = path;
+  out.parts = splitPath(path);
+  out.expandLeafArrays = expandLeafArrays;
+  out.test = test;
+  return out;
 }
 
 function and(children: FilterNode[]): AndNode {
@@ -142,12 +151,12 @@ function not(child: FilterNode): NotNode {
 
 function comparison(path: string, op: ComparisonOperator, value: BsonValue): ComparisonNode {
   if (value === undefined) fail('BadValue', 'cannot compare to undefined');
-  return { kind: 'comparison', op, value, ...pathFields(path, true, makeComparisonTest(op, value)) };
+  return withPath({ kind: 'comparison', op, value }, path, true, makeComparisonTest(op, value));
 }
 
 function regex(path: string, pattern: string, flags: string): RegexNode {
   const re = compileRegex(pattern, flags);
-  return { kind: 'regex', pattern, flags, regexp: re, ...pathFields(path, true, makeRegexTest(re, pattern, flags)) };
+  return withPath({ kind: 'regex', pattern, flags, regexp: re }, path, true, makeRegexTest(re, pattern, flags));
 }
 
 function regexFromValue(path: string, v: BsonValue): RegexNode {
@@ -287,18 +296,17 @@ function parseSubField(
     case '$size':
       return parseSize(path, value);
     case '$exists': {
-      const exists: ExistsNode = { kind: 'exists', ...pathFields(path, true, (v) => v !== undefined) };
+      const exists: ExistsNode = withPath({ kind: 'exists' }, path, true, (v) => v !== undefined);
       return trueValue(value) ? exists : not(exists);
     }
     case '$type': {
       const set = parseTypeSet(path, value);
-      const node: TypeNode = {
-        kind: 'type',
-        types: set.types,
-        allNumbers: set.allNumbers,
-        operand: value,
-        ...pathFields(path, true, makeTypeTest(set.types, set.allNumbers)),
-      };
+      const node: TypeNode = withPath(
+        { kind: 'type', types: set.types, allNumbers: set.allNumbers, operand: value },
+        path,
+        true,
+        makeTypeTest(set.types, set.allNumbers),
+      );
       return node;
     }
     case '$mod':
@@ -356,7 +364,7 @@ function parseIn(path: string, elements: BsonValue[]): InNode {
   for (const e of equalities) if (values.length === 0 || compareValues(values[values.length - 1], e) !== 0) values.push(e);
   const hasNull = values.some((v) => v === null);
   const hasArray = values.some((v) => Array.isArray(v));
-  return { kind: 'in', values, regexes, hasNull, hasArray, ...pathFields(path, true, makeInTest(values, regexes, hasNull)) };
+  return withPath({ kind: 'in', values, regexes, hasNull, hasArray }, path, true, makeInTest(values, regexes, hasNull));
 }
 
 function parseSize(path: string, value: BsonValue): SizeNode {
@@ -367,7 +375,7 @@ function parseSize(path: string, value: BsonValue): SizeNode {
     if (e instanceof DossierError) fail('BadValue', `Failed to parse $size. ${e.message}`);
     throw e;
   }
-  return { kind: 'size', size, ...pathFields(path, false, (v) => Array.isArray(v) && v.length === size) };
+  return withPath({ kind: 'size', size }, path, false, (v) => Array.isArray(v) && v.length === size);
 }
 
 /** mongod's BSONElement::tryCoerce to int64, with its messages. */
@@ -393,7 +401,7 @@ function parseMod(path: string, value: BsonValue): ModNode {
   const remainder = coerceToInt64(value[1]);
   if (typeof remainder === 'string') fail('BadValue', `malformed mod, remainder value is invalid :: caused by :: ${remainder}`);
   if (divisor === 0n) fail('BadValue', 'divisor cannot be 0');
-  return { kind: 'mod', divisor, remainder, ...pathFields(path, true, makeModTest(divisor, remainder)) };
+  return withPath({ kind: 'mod', divisor, remainder }, path, true, makeModTest(divisor, remainder));
 }
 
 function parseRegexDocument(path: string, entries: Array<[string, BsonValue]>): RegexNode {
@@ -432,10 +440,10 @@ function parseElemMatch(path: string, value: BsonValue, ctx: Context): ElemMatch
   if (valueForm) {
     const children: FilterNode[] = [];
     parseSub('', value, ctx, Level.SubDocument, children);
-    return { kind: 'elemMatchValue', children, ...pathFields(path, false, makeElemMatchValueTest(children)) };
+    return withPath({ kind: 'elemMatchValue', children }, path, false, makeElemMatchValueTest(children));
   }
   const child = parseDocument(value, ctx, Level.SubDocument);
-  return { kind: 'elemMatchObject', child, ...pathFields(path, false, makeElemMatchObjectTest(child)) };
+  return withPath({ kind: 'elemMatchObject', child }, path, false, makeElemMatchObjectTest(child));
 }
 
 function parseAll(path: string, value: BsonValue, ctx: Context): FilterNode {
@@ -483,5 +491,5 @@ function parseBitTest(path: string, op: BitTestOperator, value: BsonValue): BitT
   } else {
     fail('BadValue', `${path} takes an Array, a number, or a BinData but received: ${formatElement(op, value)}`);
   }
-  return { kind: 'bitTest', op, positions, operand: value, ...pathFields(path, true, makeBitTest(op, positions)) };
+  return withPath({ kind: 'bitTest', op, positions, operand: value }, path, true, makeBitTest(op, positions));
 }
