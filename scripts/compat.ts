@@ -16,11 +16,11 @@ import type { CommandDefinition } from '../src/commands/types.js';
 
 /** Not generated: the features Dossier lacks today, each with why. Keep it short and true. */
 export const KNOWN_GAPS: ReadonlyArray<{ feature: string; reason: string }> = [
-  { feature: 'Aggregation stages `$geoNear`, `$search`, `$changeStream`', reason: '`$changeStream` waits for change streams; geo and search have no indexes here. Unknown stages answer 40324.' },
+  { feature: 'Aggregation stages `$geoNear`, `$search`', reason: 'geo and search have no indexes here. Unknown stages answer 40324.' },
   { feature: 'Atlas Search indexes', reason: '`createSearchIndexes`, `updateSearchIndex`, `dropSearchIndex`, `listSearchIndexes` and `$listSearchIndexes` answer SearchNotEnabled (31082), as a mongod outside Atlas does.' },
   { feature: 'Aggregation memory', reason: '`$group`/`$sort` past 100 MB fail with 292, and a `$setWindowFields` partition past 100 MB with 5414201, unless `allowDiskUse: true`; Dossier cannot spill to disk, so with it memory is unbounded (mongod 8.0 spills, and defaults `allowDiskUseByDefault` to true).' },
   { feature: 'Window functions `$percentile`, `$median`, `$minMaxScalar`; Decimal128 in window math', reason: 'not built (unknown window functions answer 9); `$covariance*`, `$integral`, `$linearFill` and range-window bounds compute in doubles, so Decimal128 inputs come back as doubles or lose digits there (mongod keeps Decimal128).' },
-  { feature: 'Change streams', reason: '`$changeStream` is not implemented; the oplog it would read exists.' },
+  { feature: 'Change streams', reason: "events of views (none exist), `nsType` (8.1), `$changeStreamSplitLargeEvent` and `showRawUpdateDescription` are not there; a rename with `dropTarget` reports the target's `drop` before the `rename`; a waiting getMore looks for new entries every 10 ms." },
   { feature: 'Catalog changes inside transactions', reason: 'a collection or index created in a transaction is hidden from listings until the commit and dropped on abort, but the catalog is not versioned: naming the collection directly before the commit finds it empty, not missing.' },
   { feature: 'Capped collections', reason: 'size and max are kept by deleting the oldest documents in the inserting write, which scans the collection (fine for small caps, slow for large ones); a tailable cursor that falls behind goes on from the next document left instead of failing with CappedPositionLost; `convertToCapped`/`cloneCollectionAsCapped` are missing.' },
   { feature: 'Views', reason: "`$graphLookup` reads only collections (a view's name reads as an empty collection there; `$lookup` and `$unionWith` resolve views); a view is created as an insert into `system.views` in the oplog, not as mongod's `create` entry." },
@@ -32,7 +32,7 @@ export const KNOWN_GAPS: ReadonlyArray<{ feature: string; reason: string }> = [
   { feature: 'zstd wire compression', reason: 'the npm bindings download binaries at install time and Node 20 has no built-in zstd; zlib and snappy work.' },
   { feature: 'fsync lock', reason: '`fsync` flushes and checkpoints; `lock: true` (fsyncLock for file-copy backups) is refused with CommandNotSupported.' },
   { feature: 'Authentication (SCRAM, x.509)', reason: 'no users yet: `saslStart` fails with AuthenticationFailed and a driver given credentials cannot connect.' },
-  { feature: 'Oplog update entries', reason: "a `u` entry's `o` holds the whole new document (replacement form), not mongod 8.0's `$v: 2` diff." },
+  { feature: 'Oplog update entries', reason: "a `u` entry's `o` holds the whole new document (replacement form), not mongod 8.0's `$v: 2` diff; the delta change streams report is kept beside it in a `diff` field (absent for replacements)." },
   { feature: 'Field order of integer-like keys', reason: 'the `bson` package decodes documents into JS objects, which put integer-like keys ("0", "12") first, so `{b: 1, "0": 1}` comes back as `{"0": 1, b: 1}`.' },
 ];
 

@@ -32,6 +32,7 @@ export const ErrorCodes = {
   InvalidPath: 30,
   ConflictingUpdateOperators: 40,
   CursorNotFound: 43,
+  NoMatchingDocument: 47,
   NamespaceExists: 48,
   MaxTimeMSExpired: 50,
   DollarPrefixedFieldName: 52,
@@ -69,6 +70,7 @@ export const ErrorCodes = {
   CappedPositionLost: 136,
   CursorInUse: 143,
   ExceededMemoryLimit: 146,
+  StaleEpoch: 150,
   ZLibError: 147,
   ReadConcernMajorityNotEnabled: 148,
   IncompatibleCollationVersion: 161,
@@ -90,11 +92,13 @@ export const ErrorCodes = {
   InvalidUUID: 207,
   KeyNotFound: 211,
   DuplicateSession: 213,
+  ElectionInProgress: 216,
   IncompleteTransactionHistory: 217,
   IllegalOpMsgFlag: 223,
   TransactionTooOld: 225,
   CannotImplicitlyCreateCollection: 227,
   TooManyDocumentSequences: 233,
+  RetryChangeStream: 234,
   CursorKilled: 237,
   NotImplemented: 238,
   SnapshotTooOld: 239,
@@ -128,10 +132,13 @@ export const ErrorCodes = {
   CannotConvertIndexToUnique: 359,
   UnsupportedOpQueryCommand: 352,
   NonConformantBSON: 378,
+  ConnectionPoolExpired: 317,
+  ConnectionError: 384,
   SocketException: 9001,
   NotWritablePrimary: 10107,
   BSONObjectTooLarge: 10334,
   DuplicateKey: 11000,
+  StaleConfig: 13388,
   InterruptedAtShutdown: 11600,
   Interrupted: 11601,
   InterruptedDueToReplStateChange: 11602,
@@ -181,3 +188,14 @@ export const RetriableErrorCodes: ReadonlySet<number> = new Set([
   ErrorCodes.NotPrimaryOrSecondary,
   ErrorCodes.ReadConcernMajorityNotAvailableYet,
 ]);
+
+/** mongod's NetworkError category. */
+export const NetworkErrorCodes: ReadonlySet<number> = new Set([
+  ErrorCodes.HostUnreachable, ErrorCodes.HostNotFound, ErrorCodes.NetworkTimeout, ErrorCodes.SocketException, ErrorCodes.ConnectionPoolExpired, ErrorCodes.ConnectionError,
+]);
+
+/** mongod's NeedRetargettingError category (routing information went stale). */
+export const NeedRetargettingErrorCodes: ReadonlySet<number> = new Set([ErrorCodes.StaleEpoch, ErrorCodes.StaleConfig]);
+
+/** mongod's NonResumableChangeStreamError category. */
+export const NonResumableChangeStreamErrorCodes: ReadonlySet<number> = new Set([ErrorCodes.ChangeStreamFatalError, ErrorCodes.ChangeStreamHistoryLost]);

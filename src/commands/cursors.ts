@@ -42,6 +42,8 @@ export interface ClientCursor {
   inUse: boolean;
   comment: unknown;
   originatingCommand: Document;
+  /** A change stream's cursor: every batch reports where the stream is (postBatchResumeToken). */
+  readonly changeStream?: { postBatchResumeToken(lastReturned: Document | undefined): Document };
 }
 
 export type CursorInit = Omit<ClientCursor, 'id' | 'createdAtMs' | 'lastUsedMs' | 'nReturned' | 'peeked' | 'inUse'>;

@@ -23,6 +23,7 @@ import { recordSessionWrite } from './write-path.js';
 import type { Instance } from './instance.js';
 import type { ConnectionInfo } from './connection.js';
 import type { CommandContext, CommandDefinition } from './types.js';
+import { opensChangeStream } from './change-streams.js';
 
 const ZERO_HASH = new Binary(Buffer.alloc(20), 0);
 /** mongod sends `ok` as a double. */
@@ -64,6 +65,8 @@ interface RequestFacts {
   lastCommitBefore: number;
   /** The command got past the checks to run (so it waits for write concern, even if it fails). */
   ran?: boolean;
+  /** An aggregate opening a change stream (its errors may be labelled resumable). */
+  changeStream?: boolean;
 }
 
 export async function dispatchCommand(instance: Instance, connection: ConnectionInfo, db: string, body: Document): Promise<DispatchResult> {
@@ -76,6 +79,7 @@ export async function dispatchCommand(instance: Instance, connection: Connection
     def = lookupCommand(name);
     if (!def || (def.testOnly && !instance.config.enableTestCommands)) fail('CommandNotFound', `no such command: '${name}'`);
     facts.name = def.name;
+    facts.changeStream = def.name === 'aggregate' && opensChangeStream(body.pipeline);
     if (typeNameOf(db) !== 'string' || db.length === 0) fail('InvalidNamespace', `Invalid database name: '${String(db)}'`);
     if (def.adminOnly && db !== 'admin') fail('Unauthorized', `${def.name} may only be run against the admin database.`);
     countCommand(instance, def);
@@ -224,6 +228,7 @@ function applyLabels(
     code,
     writeConcernCode,
     noWritesPerformed: instance.engine.lastCommitTs === facts.lastCommitBefore,
+    changeStream: facts.changeStream,
   });
   if (labels.length > 0) reply.errorLabels = labels;
   else delete reply.errorLabels;

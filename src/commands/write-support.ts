@@ -6,9 +6,9 @@
 import { DossierError, ErrorCodes, fail } from '../base/index.js';
 import { BSON_OBJECT_SIZE_MAX_BYTES } from '../base/limits.js';
 import { documentSize, hasKeyOrder, isDocument, ObjectId, orderedKeys, setKeyOrder, toJsNumber, typeNameOf, type BsonValue, type Collator, type Document, type Timestamp } from '../bson/index.js';
-import type { Collection, RecordId, StorageTxn } from '../storage/index.js';
+import type { Collection, RecordId, StorageTxn, UpdateKind } from '../storage/index.js';
 import { timestampOf } from '../time/index.js';
-import { applyUpdate, buildUpsertSeed, parseUpdate, validateStorable, type ParsedUpdate } from '../query/update/index.js';
+import { applyUpdate, buildUpsertSeed, parseUpdate, validateStorable, type ApplyResult, type ParsedUpdate } from '../query/update/index.js';
 import { runQuery, type Candidate } from '../query/executor.js';
 import { compileQuery, effectiveCollation, matcherFactoryFor } from './query-support.js';
 import { runWrite } from './write-path.js';
@@ -155,7 +155,7 @@ export function executeUpdate(instance: Instance, txn: StorageTxn, db: string, c
       if (result.modified) {
         checkStorable(result.doc, 'update');
         validateAgainstCollection(coll, result.doc, c.doc, stmt.bypassDocumentValidation);
-        txn.update(coll, c.rid, result.doc);
+        txn.update(coll, c.rid, result.doc, updateKindOf(parsed, result));
         outcome.nModified++;
       }
       if (outcome.n === 1) outcome.after = result.doc;
@@ -229,7 +229,7 @@ export async function executeUpdateMany(ctx: CommandContext, stmtId: number, col
         if (!result.modified) return;
         checkStorable(result.doc, 'update');
         validateAgainstCollection(coll, result.doc, doc, stmt.bypassDocumentValidation);
-        txn.update(coll, rid, result.doc);
+        txn.update(coll, rid, result.doc, updateKindOf(parsed, result));
         outcome.nModified++;
       });
     }
@@ -273,4 +273,10 @@ function matchingRecordIds(instance: Instance, coll: Collection, query: ReturnTy
     instance.engine.abort(reader);
   }
   return rids;
+}
+
+/** What the oplog needs to know about how an update changed its document (for change streams' updateDescription). */
+function updateKindOf(parsed: ParsedUpdate, result: ApplyResult): UpdateKind {
+  if (parsed.kind === 'replacement') return { replacement: true };
+  return result.modifiedPaths ? { modifiedPaths: result.modifiedPaths } : {};
 }

@@ -198,6 +198,11 @@ export class Collection {
     return this.nextRid++;
   }
 
+  /** The id the next record will get. */
+  get nextRecordId(): RecordId {
+    return this.nextRid;
+  }
+
   /** A record read back at start-up, under the id it had. */
   restoreRecord(rid: RecordId, chain: RecordChain): void {
     this.records.set(rid, chain);

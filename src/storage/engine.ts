@@ -12,6 +12,7 @@ import { Collection, IndexState, RecordChain, type CollectionOptions, type Index
 import { StorageTxn, duplicateKey, type WriteOp } from './txn.js';
 import { Long, documentSize, encodeDocument, dossierError, fail, timestampOf, tsKeyOf, tsKeyAtSeconds, Timestamp, UUID, type Document, type HybridLogicalClock, type TsKey } from './deps.js';
 import { compareKeys } from './keys.js';
+import { storedDiff, updateDiff, updateDiffFromPaths } from './oplog-diff.js';
 import type { CheckpointSource, Persistence } from './persistence.js';
 import { readRecoveredState, type RecoveredState } from './recovery.js';
 
@@ -53,6 +54,22 @@ export const APPLY_OPS_ENTRY_MAX_BYTES = 16 * 1024 * 1024 - 64 * 1024;
 export const SNAPSHOT_HISTORY_WINDOW_DEFAULT_SECONDS = 300;
 
 export type CatalogOp = { ns: string; o: Document; o2?: Document; ui?: UUID };
+
+/**
+ * Where pre-images live, as in mongod: one document per update or delete of a collection with
+ * `changeStreamPreAndPostImages` enabled, `_id: {nsUUID, ts, applyOpsIndex}`. Like mongod's, it
+ * is not replicated (no oplog entry of its own); a durable engine journals it as a local write.
+ */
+export const PREIMAGES_NS = { db: 'config', name: 'system.preimages' } as const;
+/** Expired pre-images removed per write that adds new ones, so the collection never needs a long sweep. */
+const PREIMAGE_EXPIRY_PER_WRITE = 16;
+
+/** One oplog entry as a reader sees it: its record id (the order of the oplog), timestamp and document. */
+export interface OplogRead {
+  rid: RecordId;
+  ts: TsKey;
+  entry: Document;
+}
 
 export class StorageEngine {
   private readonly databases = new Map<string, Map<string, Collection>>();
@@ -161,10 +178,7 @@ export class StorageEngine {
         return out;
       },
       recordAt: (coll, rid, ts) => coll.records.get(rid)?.visibleAt(ts) ?? null,
-      oldestOplogTs: () => {
-        const first = this.oplog.records.minKey();
-        return first === undefined ? this.lastCommit : (this.oplog.records.get(first)?.versions[0]?.ts ?? this.lastCommit);
-      },
+      oldestOplogTs: () => this.oldestOplogTs(),
     };
   }
 
@@ -273,13 +287,22 @@ export class StorageEngine {
 
   dropIndex(coll: Collection, name: string): void {
     this.assertWritable();
-    if (!coll.indexes.delete(name)) throw dossierError('IndexNotFound', `index not found with name [${name}]`);
-    this.commitCatalogOp({ ns: `${coll.db}.$cmd`, ui: coll.uuid, o: { dropIndexes: coll.name, index: name } }, this.hlc.tick(), coll);
+    const dropped = coll.indexes.get(name);
+    if (!dropped || !coll.indexes.delete(name)) throw dossierError('IndexNotFound', `index not found with name [${name}]`);
+    // o2 carries the dropped index's spec, as mongod's entry does (change streams report it).
+    this.commitCatalogOp({ ns: `${coll.db}.$cmd`, ui: coll.uuid, o: { dropIndexes: coll.name, index: name }, o2: { ...dropped.spec } }, this.hlc.tick(), coll);
   }
 
   /** collMod: the caller has changed the collection's options or index specs; journal the result. */
   collectionModified(coll: Collection, o: Document): void {
     this.commitCatalogOp({ ns: `${coll.db}.$cmd`, ui: coll.uuid, o: { collMod: coll.name, ...o } }, this.hlc.tick(), coll);
+  }
+
+  /** dropDatabase's own entry, after the drops of its collections (change streams end a database's stream on it). */
+  databaseDropped(db: string): void {
+    const ts = this.hlc.tick();
+    this.appendOplog([{ op: 'c', ns: `${db}.$cmd`, o: { dropDatabase: 1 } }], ts, {});
+    this.lastCommit = ts;
   }
 
   /** Writes a no-op oplog entry (appendOplogNote, and the periodic noop writer). */
@@ -339,7 +362,58 @@ export class StorageEngine {
     const oldest = this.oldestReadTs();
     for (const [chain, t] of touched) this.prune(t.coll, t.rid, chain, oldest);
     this.sweepHistory(HISTORY_SWEEP_PER_COMMIT);
+    if (!options.unreplicated) this.recordPreImages(txn.ops, ts);
     return ts;
+  }
+
+  /**
+   * Writes the pre-images of this commit's updates and deletes on collections that keep them
+   * (changeStreamPreAndPostImages). They get a commit of their own right after the write's, in the
+   * same synchronous step, so no reader can see the write without its pre-image; `_id.ts` is the
+   * write's timestamp and `applyOpsIndex` its position in the commit, which is how a change
+   * stream finds them.
+   */
+  private recordPreImages(ops: readonly WriteOp[], ts: TsKey): void {
+    const images: Document[] = [];
+    ops.forEach((w, i) => {
+      if (w.op === 'i' || !w.before || !keepsPreImages(w.coll)) return;
+      images.push({ _id: { nsUUID: w.coll.uuid, ts: timestampOf(ts), applyOpsIndex: Long.fromNumber(i) }, operationTime: new Date(this.clock.nowMs()), preImage: w.before });
+    });
+    if (images.length === 0) return;
+    const coll = this.getCollection(PREIMAGES_NS.db, PREIMAGES_NS.name) ?? this.createCollection(PREIMAGES_NS.db, PREIMAGES_NS.name, {});
+    const txn = this.begin();
+    try {
+      for (const doc of images) txn.insert(coll, doc);
+      this.expirePreImages(txn, coll);
+      this.commit(txn, { unreplicated: true });
+    } finally {
+      this.abort(txn);
+    }
+  }
+
+  /** Pre-images older than the oldest oplog entry can no longer be asked for (mongod's expired pre-image remover). */
+  private expirePreImages(txn: StorageTxn, coll: Collection): void {
+    const oldestOplog = this.oldestOplogTs();
+    const expired: RecordId[] = [];
+    for (const { rid, doc } of txn.scan(coll)) {
+      const id = doc._id as Document;
+      if (expired.length >= PREIMAGE_EXPIRY_PER_WRITE || tsKeyOf(id.ts as Timestamp) >= oldestOplog) break;
+      expired.push(rid);
+    }
+    for (const rid of expired) txn.delete(coll, rid);
+  }
+
+  /** The pre-image of the write at (`ts`, `applyOpsIndex`) on the collection `nsUUID`, if one was kept. */
+  preImage(nsUUID: UUID, ts: TsKey, applyOpsIndex: number): Document | undefined {
+    const coll = this.getCollection(PREIMAGES_NS.db, PREIMAGES_NS.name);
+    if (!coll) return undefined;
+    const txn = this.begin();
+    try {
+      const found = txn.findById(coll, { nsUUID, ts: timestampOf(ts), applyOpsIndex: Long.fromNumber(applyOpsIndex) });
+      return found?.doc.preImage as Document | undefined;
+    } finally {
+      this.abort(txn);
+    }
   }
 
   abort(txn: StorageTxn): void {
@@ -519,6 +593,52 @@ export class StorageEngine {
   get oplogSizeBytes(): number {
     return this.oplogBytes;
   }
+
+  /** The timestamp of the oldest entry still in the oplog. */
+  oldestOplogTs(): TsKey {
+    const first = this.oplog.records.minKey();
+    return first === undefined ? this.lastCommit : (this.oplog.records.get(first)?.versions[0]?.ts ?? this.lastCommit);
+  }
+
+  /**
+   * The record id of the first oplog entry at or after `ts` (the id the next entry will get when
+   * there is none). Record ids grow with timestamps and truncation only removes the oldest, so
+   * the ids in the oplog are contiguous and a binary search over them finds it.
+   */
+  oplogRidAtOrAfter(ts: TsKey): RecordId {
+    const min = this.oplog.records.minKey();
+    const max = this.oplog.records.maxKey();
+    if (min === undefined || max === undefined) return this.oplog.nextRecordId;
+    let lo = min;
+    let hi = max + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const v = this.oplog.records.get(mid)?.versions[0];
+      if (v !== undefined && v.ts >= ts) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /**
+   * Reads the oplog entries from record id `from` on, oldest first, stopping before any entry
+   * newer than `upTo` (a reader that must not see what is not yet durable). Fails with
+   * ChangeStreamHistoryLost when `from` has already been truncated away: the reader missed entries.
+   */
+  *readOplog(from: RecordId, upTo: TsKey): Generator<OplogRead, void, undefined> {
+    const min = this.oplog.records.minKey();
+    if (min !== undefined && from < min) throw dossierError('ChangeStreamHistoryLost', 'Resume of change stream was not possible, as the resume point may no longer be in the oplog.');
+    for (let rid = from; ; rid++) {
+      const v = this.oplog.records.get(rid)?.versions[0];
+      if (!v || v.ts > upTo) return;
+      yield { rid, ts: v.ts, entry: this.oplog.records.get(rid)!.visibleAt(v.ts)! };
+    }
+  }
+}
+
+function keepsPreImages(coll: Collection): boolean {
+  const opt = coll.options.changeStreamPreAndPostImages as Document | undefined;
+  return opt !== undefined && opt.enabled === true;
 }
 
 /**
@@ -541,8 +661,11 @@ function oplogEntryOf(w: WriteOp): Document {
   switch (w.op) {
     case 'i':
       return { op: 'i', ns, ui, o: w.doc!, o2: { _id: w.doc!._id } };
-    case 'u':
-      return { op: 'u', ns, ui, o: w.doc!, o2: { _id: w.doc!._id } };
+    case 'u': {
+      const entry: Document = { op: 'u', ns, ui, o: w.doc!, o2: { _id: w.doc!._id } };
+      if (!w.replacement && w.before) entry.diff = storedDiff(w.modifiedPaths ? updateDiffFromPaths(w.before, w.doc!, w.modifiedPaths) : updateDiff(w.before, w.doc!));
+      return entry;
+    }
     case 'd':
       return { op: 'd', ns, ui, o: { _id: w.before?._id ?? null } };
   }

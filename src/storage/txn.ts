@@ -7,12 +7,23 @@
  * written, or that was committed after this snapshot, fails at once with WriteConflict.
  */
 import type { Collection, IndexEntry, IndexState, RecordId, Version } from './collection.js';
+import type { ModifiedPath } from './oplog-diff.js';
 import { RecordChain } from './collection.js';
 import { type IndexKey } from './keys.js';
 import { compareValues, collationDocument, dossierError, type Collator, fail, formatDocument, type BsonValue, type Document, type TsKey, ErrorCodes, DossierError } from './deps.js';
 import { MaxKey, MinKey } from '../bson/index.js';
 
-export type WriteOp = { op: 'i' | 'u' | 'd'; coll: Collection; rid: RecordId; doc: Document | null; before: Document | null };
+/**
+ * `replacement`: an update that replaced the whole document (a change stream reports it as
+ * `replace`); `modifiedPaths`: the fields an operator update changed (its delta is built from them).
+ */
+export type WriteOp = { op: 'i' | 'u' | 'd'; coll: Collection; rid: RecordId; doc: Document | null; before: Document | null } & UpdateKind;
+
+/** How an update changed its document; neither field for a pipeline update (its delta is a diff of the two versions). */
+export interface UpdateKind {
+  replacement?: boolean;
+  modifiedPaths?: readonly ModifiedPath[];
+}
 
 /** One interval of index key values for one key-pattern field, in ascending value terms. */
 export type KeyInterval = { low: BsonValue; lowInclusive: boolean; high: BsonValue; highInclusive: boolean };
@@ -159,7 +170,7 @@ export class StorageTxn {
     return rid;
   }
 
-  update(coll: Collection, rid: RecordId, doc: Document): void {
+  update(coll: Collection, rid: RecordId, doc: Document, kind: UpdateKind = {}): void {
     this.assertActive();
     const chain = this.claim(coll, rid);
     const before = chain.visibleTo(this);
@@ -172,7 +183,8 @@ export class StorageTxn {
       if (!chain.pending) this.touched.delete(chain);
       throw e;
     }
-    this.ops.push({ op: 'u', coll, rid, doc, before });
+    // Field by field, not spread: this runs for every update (V8's object spread is its slow path).
+    this.ops.push({ op: 'u', coll, rid, doc, before, replacement: kind.replacement, modifiedPaths: kind.modifiedPaths });
   }
 
   delete(coll: Collection, rid: RecordId): void {

@@ -25,6 +25,7 @@ import { validateCollectionName } from '../namespaces.js';
 import { resolveView, viewReadCollation } from '../views.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
 import { collectionSizes } from './dbStats.js';
+import { opensChangeStream, runChangeStreamAggregate } from '../change-streams.js';
 import { currentOpCommand } from './currentOp.js';
 
 const AGGREGATE_FIELDS = [
@@ -170,7 +171,7 @@ function outputWriter(ctx: CommandContext, req: AggregateRequest, txn: StorageTx
       if (!found) fail('NoSuchKey', '$merge target document disappeared');
       checkStorable(doc, 'update');
       validateAgainstCollection(coll, doc, found.doc, req.bypassDocumentValidation);
-      txn.update(coll, found.rid, doc);
+      txn.update(coll, found.rid, doc, { replacement: true });
     },
     clear() {
       const rids = [...txn.scan(coll)].map((r) => r.rid);
@@ -274,7 +275,7 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function runContextFor(ctx: CommandContext, req: AggregateRequest, compiled: CompiledAggregate, txn: StorageTxn): RunContext {
+export function runContextFor(ctx: CommandContext, req: AggregateRequest, compiled: CompiledAggregate, txn: StorageTxn): RunContext {
   const { instance } = ctx;
   const now = new Date(instance.clock.nowMs());
   const clusterTime = timestampOf(instance.hlc.now());
@@ -316,7 +317,8 @@ export async function explainAggregate(ctx: CommandContext, verbosity: string, r
   const rest = collectionless ? stages : stages.slice(src.consumed);
   const counters = rest.map(() => ({ n: 0 }));
   const stats: ExecutionStats = newStats();
-  if (verbosity !== 'queryPlanner' && !compiled.parsed.definitions.some((d) => d.writes)) {
+  // A change stream never ends, so explain describes it without running it (as for writes).
+  if (verbosity !== 'queryPlanner' && !compiled.parsed.definitions.some((d) => d.writes) && !opensChangeStream(req.pipeline)) {
     const read = readTransaction(ctx);
     try {
       const rctx = runContextFor(ctx, req, compiled, read.txn);
@@ -369,6 +371,7 @@ export const aggregateCommand: CommandDefinition = {
   async run(ctx) {
     const req = parseAggregate(ctx);
     if (req.explain) return explainAggregate(ctx, 'queryPlanner', req);
+    if (opensChangeStream(req.pipeline)) return runChangeStreamAggregate(ctx, req);
     const compiled = compileAggregate(ctx, req);
     const { instance } = ctx;
     const coll = req.source !== undefined ? instance.getCollection(ctx.db, req.source) : undefined;

@@ -191,7 +191,10 @@ export const collModCommand: CommandDefinition = {
       coll.options = options;
       buildCollectionHooks(coll);
     }
-    if (index || Object.keys(changed).length > 0 || enableImages !== undefined) ctx.instance.engine.collectionModified(coll, index ? { ...changed, index } : changed);
+    // mongod logs a collMod entry even when nothing changed (change streams report it as `modify`).
+    const logged: Document = index ? { ...changed, index } : { ...changed };
+    if (enableImages !== undefined) logged.changeStreamPreAndPostImages = { enabled: enableImages };
+    ctx.instance.engine.collectionModified(coll, logged);
     return reply;
   },
 };

@@ -20,7 +20,8 @@ export const dropCommand: CommandDefinition = {
       return {};
     }
     const nIndexesWas = coll.indexes.size;
-    ctx.instance.cursors.killWhere((c) => c.ns === coll.ns);
+    // A change stream outlives its collection: it reports the drop, then invalidates itself.
+    ctx.instance.cursors.killWhere((c) => c.ns === coll.ns && !c.changeStream);
     ctx.instance.engine.dropCollection(coll);
     return { nIndexesWas, ns: `${ctx.db}.${name}` };
   },

@@ -15,9 +15,10 @@ export const dropDatabaseCommand: CommandDefinition = {
     if (ctx.db === 'admin' || ctx.db === 'config') fail('IllegalOperation', `Dropping the '${ctx.db}' database is prohibited.`);
     const colls = [...(ctx.instance.engine.collectionsOf(ctx.db)?.values() ?? [])];
     for (const coll of colls) {
-      ctx.instance.cursors.killWhere((c) => c.ns === coll.ns);
+      ctx.instance.cursors.killWhere((c) => c.ns === coll.ns && !c.changeStream);
       ctx.instance.engine.dropCollection(coll);
     }
+    if (colls.length > 0) ctx.instance.engine.databaseDropped(ctx.db);
     return { dropped: ctx.db };
   },
 };

@@ -5,6 +5,7 @@ import { CursorManager, cursorIdToLong, type ClientCursor } from '../cursors.js'
 import type { Document } from '../../bson/index.js';
 import { appNameOf, failPointsOf, sleepMs } from '../failpoints.js';
 import type { CommandContext, CommandDefinition } from '../types.js';
+import { labelChangeStreamError } from '../change-streams.js';
 
 /** How often an awaitData getMore looks for new documents while it waits. */
 const AWAIT_POLL_MS = 10;
@@ -69,13 +70,16 @@ export const getMoreCommand: CommandDefinition = {
       }
       cursor.nReturned += batch.length;
       // A tailable cursor outlives an empty batch: it is the client's to close.
-      if (exhausted && !tailing()) {
-        cursors.kill(id);
-        return { cursor: { nextBatch: batch, id: cursorIdToLong(0n), ns } };
-      }
-      return { cursor: { nextBatch: batch, id: cursorIdToLong(id), ns } };
+      const closed = exhausted && !tailing();
+      const reply: Document = { nextBatch: batch };
+      if (cursor.changeStream) reply.postBatchResumeToken = cursor.changeStream.postBatchResumeToken(batch[batch.length - 1]);
+      reply.id = cursorIdToLong(closed ? 0n : id);
+      reply.ns = ns;
+      if (closed) cursors.kill(id);
+      return { cursor: reply };
     } catch (e) {
       cursors.kill(id);
+      if (cursor.changeStream) labelChangeStreamError(e);
       throw e;
     } finally {
       cursors.checkIn(cursor);

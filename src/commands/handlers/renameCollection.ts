@@ -33,7 +33,7 @@ export const renameCollectionCommand: CommandDefinition = {
     if (fromDb === 'local' || toDb === 'local') fail('IllegalOperation', 'Cannot rename collections between a replicated and an unreplicated database');
     const target = ctx.instance.getCollection(toDb, toName);
     if (target && !dropTarget) fail('NamespaceExists', 'target namespace exists');
-    ctx.instance.cursors.killWhere((c) => c.ns === from || c.ns === to);
+    ctx.instance.cursors.killWhere((c) => (c.ns === from || c.ns === to) && !c.changeStream);
     ctx.instance.engine.renameCollection(source, toDb, toName, target);
     return {};
   },

@@ -21,12 +21,13 @@ import './stages-join.js';
 import './stages-io.js';
 import './stages-search.js';
 import './stages-window.js';
+import './change-stream.js';
 
 export {
   parseExpression, Scope, newVariables, validateVariableName, type Expression, type ExpressionEnvironment, type ParseState, type Variables,
 } from './expression.js';
 export {
-  PAUSE, parsePipelineStages, stagesForbiddenInTransaction, stageDefinition, makeRunContext, baseVariables, executorError,
+  PAUSE, chain as chainStages, parsePipelineStages, stagesForbiddenInTransaction, stageDefinition, makeRunContext, baseVariables, executorError,
   type Flow, type ParsedPipeline, type PipelineHost, type PipelineLimits, type PipelineParseContext, type RunContext, type Stage,
   type StageDefinition, type OutputWriter, type OutputSession,
 } from './pipeline.js';
@@ -141,3 +142,7 @@ export function pipelineUpdateHook(options: { let?: Document; random?: () => num
     };
   };
 }
+export {
+  ChangeStream, changeStreamScope, parseChangeStreamSpec, STAGES_ALLOWED_IN_CHANGE_STREAM,
+  type ChangeStreamHost, type ChangeStreamScope, type ChangeStreamSpec,
+} from './change-stream.js';

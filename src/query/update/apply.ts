@@ -14,6 +14,7 @@ import { debugString, fromSafeNum, isIdentical, safeAdd, safeBit, safeMul, toSaf
 import type { ApplyContext, ArrayNode, LeafNode, LeafOp, ObjectNode, ParsedUpdate, PushSort, UpdateNode } from './parse.js';
 import { cloneContainers, comparePathParts, getField, hasField, parseArrayIndex, setField } from './paths.js';
 import { validateIdField } from './storable.js';
+import type { ModifiedPath } from '../../storage/index.js';
 
 /** pathsupport::kMaxPaddingAllowed: the most nulls an update may add to reach an array index. */
 const ARRAY_PADDING_MAX = 1_500_000;
@@ -21,6 +22,8 @@ const ARRAY_PADDING_MAX = 1_500_000;
 export interface ApplyResult {
   doc: Document;
   modified: boolean;
+  /** An operator update: the fields it changed, as mongod's update system logs them (for the oplog's delta). */
+  modifiedPaths?: ModifiedPath[];
 }
 
 interface State {
@@ -31,6 +34,8 @@ interface State {
   modified: boolean;
   /** Array filters by identifier: does this array element match? */
   filters: Map<string, (element: BsonValue) => boolean>;
+  /** What each operator changed, in the order applied. */
+  logged: ModifiedPath[];
 }
 
 /** A place in the document: the container holding an existing element and its key there. */
@@ -50,12 +55,12 @@ export function applyUpdate(parsed: ParsedUpdate, doc: Document, ctx: ApplyConte
       const root = cloneContainers(doc) as Document;
       const filters = new Map<string, (element: BsonValue) => boolean>();
       for (const [id, f] of parsed.arrayFilters) filters.set(id, f.matches);
-      const st: State = { ctx, root, idImmutable: !ctx.isUpsertInsert, modified: false, filters };
+      const st: State = { ctx, root, idImmutable: !ctx.isUpsertInsert, modified: false, filters, logged: [] };
       applyObjectNode(st, parsed.root, { holder: undefined, key: '', value: root }, [], []);
       let out = root;
       if (ctx.isUpsertInsert && hasField(out, '_id') && orderedKeys(out)[0] !== '_id') out = idFirst(out);
       if (st.modified) validateUpdated(out);
-      return { doc: out, modified: st.modified };
+      return { doc: out, modified: st.modified, modifiedPaths: st.logged };
     }
   }
 }
@@ -255,6 +260,7 @@ function writeExisting(st: State, elem: Elem, value: BsonValue, pathTaken: strin
   else if (elem.holder) setField(elem.holder, elem.key, value);
   elem.value = value;
   st.modified = true;
+  st.logged.push({ path: [...pathTaken], removed: false });
 }
 
 function checkImmutableExisting(st: State, pathTaken: string[]): void {
@@ -297,6 +303,7 @@ function createPath(st: State, elem: Elem, pathTaken: string[], pathToCreate: st
     setField(container as Document, pathToCreate[0]!, nested);
   }
   st.modified = true;
+  st.logged.push({ path: [...pathTaken, pathToCreate[0]!], removed: false });
 }
 
 function allowsCreation(op: LeafOp): boolean {
@@ -372,6 +379,7 @@ function updateExistingElement(st: State, leaf: LeafNode, elem: Elem, pathTaken:
       if (Array.isArray(elem.holder)) elem.holder[Number(elem.key)] = null;
       else if (elem.holder) delete (elem.holder as Document)[elem.key];
       st.modified = true;
+      st.logged.push({ path: [...pathTaken], removed: !Array.isArray(elem.holder) });
       return;
     case 'arith': {
       const current = toSafeNum(elem.value);
@@ -399,9 +407,15 @@ function updateExistingElement(st: State, leaf: LeafNode, elem: Elem, pathTaken:
       if (!Array.isArray(elem.value)) {
         fail('BadValue', `The field '${dotted}' must be an array but is of type ${typeNameOf(elem.value)} in document {${idString(st)}}`);
       }
-      if (performPush(op, elem.value as BsonValue[])) {
+      const arr = elem.value as BsonValue[];
+      const sizeBefore = arr.length;
+      if (performPush(op, arr)) {
         checkImmutableExisting(st, pathTaken);
         st.modified = true;
+        // mongod logs a push that only appended as the new elements, any other as the whole array.
+        const appended = !op.sort && arr.length === sizeBefore + op.values.length && (sizeBefore === 0 || op.position >= sizeBefore);
+        if (appended) for (let i = sizeBefore; i < arr.length; i++) st.logged.push({ path: [...pathTaken, String(i)], removed: false });
+        else st.logged.push({ path: [...pathTaken], removed: false });
       }
       return;
     }
@@ -415,6 +429,7 @@ function updateExistingElement(st: State, leaf: LeafNode, elem: Elem, pathTaken:
       checkImmutableExisting(st, pathTaken);
       for (const v of toAdd) arr.push(cloneContainers(v));
       st.modified = true;
+      st.logged.push({ path: [...pathTaken], removed: false });
       return;
     }
     case 'pop': {
@@ -427,6 +442,7 @@ function updateExistingElement(st: State, leaf: LeafNode, elem: Elem, pathTaken:
       if (op.fromFront) arr.shift();
       else arr.pop();
       st.modified = true;
+      st.logged.push({ path: [...pathTaken], removed: false });
       return;
     }
     case 'pull': {
@@ -437,6 +453,7 @@ function updateExistingElement(st: State, leaf: LeafNode, elem: Elem, pathTaken:
       checkImmutableExisting(st, pathTaken);
       arr.splice(0, arr.length, ...kept);
       st.modified = true;
+      st.logged.push({ path: [...pathTaken], removed: false });
       return;
     }
     case 'bit': {
@@ -579,5 +596,6 @@ function applyRename(
   const parent = source.holder as Document;
   delete parent[source.key];
   st.modified = true;
+  st.logged.push({ path: fromParts, removed: true });
 }
 
