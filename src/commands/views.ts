@@ -156,7 +156,18 @@ export function createView(instance: Instance, req: ViewRequest, validatePipelin
   checkDefinition(instance, db, name, viewOn, pipeline, collator, validatePipeline);
 
   const views = instance.ensureCollection(db, SYSTEM_VIEWS);
-  autocommit(instance, (txn) => void txn.insert(views, definition));
+  // mongod logs a view's creation as a `create` command (what change streams report); the
+  // system.views insert beside it is what recovery replays.
+  const create: Document = { create: name, viewOn, pipeline };
+  if (definition.collation) create.collation = definition.collation;
+  const txn = instance.engine.begin();
+  try {
+    txn.insert(views, definition);
+    instance.engine.commit(txn, { commandEntry: { db, o: create } });
+  } catch (e) {
+    instance.engine.abort(txn);
+    throw e;
+  }
 }
 
 /**

@@ -46,6 +46,12 @@ export interface CommitOptions {
   asTransaction?: boolean;
   /** Bookkeeping writes mongod does not replicate (config.transactions): no oplog entry. */
   unreplicated?: boolean;
+  /**
+   * A command entry (`op: 'c'` on `<db>.$cmd`) logged after the writes, at the same timestamp: the
+   * catalog change that a write to a catalog collection stands for (a view's `create`, kept as a
+   * `system.views` document), which oplog readers such as change streams look for.
+   */
+  commandEntry?: { db: string; o: Document };
 }
 
 /** An applyOps entry stays under the 16 MiB document limit; larger transactions become a chain. */
@@ -356,7 +362,10 @@ export class StorageEngine {
           else if (chunks.length > 1) o.count = Long.fromNumber(ops.length);
           this.appendOplog([{ op: 'c', ns: 'admin.$cmd', o }], i < chunks.length - 1 ? partialTs[i]! : ts, options.oplogFields ?? {});
         });
-      } else this.appendOplog(ops, ts, options.oplogFields ?? {});
+      } else {
+        if (options.commandEntry) ops.push({ op: 'c', ns: `${options.commandEntry.db}.$cmd`, o: options.commandEntry.o });
+        this.appendOplog(ops, ts, options.oplogFields ?? {});
+      }
     } else this.persistence?.logCommit(ts, [], ops.map((o) => ({ lw: 'w', ...o })));
     if (this.persistence) for (const [, t] of touched) this.persistence.markDirty(t.coll, t.rid);
     const oldest = this.oldestReadTs();

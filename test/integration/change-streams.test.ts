@@ -357,6 +357,20 @@ describe('change streams', () => {
     await cs.close();
   });
 
+  it("showExpandedEvents reports a view's creation as create, with its definition and no collectionUUID", async () => {
+    const db = freshDb();
+    const cs = await opened(db.watch([], { showExpandedEvents: true }));
+    await db.createCollection('onView', { viewOn: 'base', pipeline: [{ $match: { a: 1 } }] });
+    const e = await nextWithin(cs);
+    assert.equal(e.operationType, 'create');
+    assert.deepEqual(e.ns, { db: db.databaseName, coll: 'onView' });
+    assert.deepEqual(e.operationDescription, { viewOn: 'base', pipeline: [{ $match: { a: 1 } }] });
+    assert.equal(e.collectionUUID, undefined);
+    // The system.views document behind it is not an event of its own.
+    assert.equal(await cs.tryNext(), null);
+    await cs.close();
+  });
+
   it('resumes across a restart of a durable server, pre-images included', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dossier-cs-'));
     try {
