@@ -6,12 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import mongoose9 from 'mongoose';
-// The mongoose 8 alias ships typings TypeScript cannot load under its alias name; its runtime
-// API is the one mongoose 9's types describe.
-const MONGOOSE8 = 'mongoose8';
-const mongoose8 = ((await import(MONGOOSE8)) as { default: typeof mongoose9 }).default;
 import { Dossier } from '../../src/index.js';
+import { MONGOOSES } from '../helpers/mongooses.js';
 import { DEBIAN_PYTHON, ensureMongosh, ensurePymongo, runClient } from '../helpers/peers.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -25,7 +21,7 @@ describe('other drivers and tools', () => {
     await dossier.stop();
   });
 
-  for (const [label, mongoose] of [['mongoose 9', mongoose9], ['mongoose 8', mongoose8]] as const) {
+  for (const [label, mongoose] of MONGOOSES) {
     it(`${label}: models, create, find, update, delete, unique index`, async () => {
       const conn = await mongoose.createConnection(dossier.getUri(`m_${label.replace(/\W/g, '')}`)).asPromise();
       try {

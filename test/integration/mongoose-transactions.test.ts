@@ -7,13 +7,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import mongoose9 from 'mongoose';
 import { MongoClient } from 'mongodb';
-// The mongoose 8 alias ships typings TypeScript cannot load under its alias name; its runtime
-// API is the one mongoose 9's types describe.
-const MONGOOSE8 = 'mongoose8';
-const mongoose8 = ((await import(MONGOOSE8)) as { default: typeof mongoose9 }).default;
 import { Dossier } from '../../src/index.js';
+import { MONGOOSES } from '../helpers/mongooses.js';
 
 describe('mongoose transactions (the documented examples)', () => {
   let dossier: Dossier;
@@ -24,7 +20,7 @@ describe('mongoose transactions (the documented examples)', () => {
     await dossier.stop();
   });
 
-  for (const [label, mongoose] of [['mongoose 9', mongoose9], ['mongoose 8', mongoose8]] as const) {
+  for (const [label, mongoose] of MONGOOSES) {
     const dbName = (what: string): string => `mt_${label.replace(/\W/g, '')}_${what}`;
 
     it(`${label}: a session's writes are visible to it before commit, to others only after; abort discards them`, async () => {

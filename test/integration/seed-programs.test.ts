@@ -5,12 +5,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import mongoose9 from 'mongoose';
 import { MongoClient, type ClientSession, type Db } from 'mongodb';
 import { Dossier } from '../../src/index.js';
+import { MONGOOSES } from '../helpers/mongooses.js';
 
-const MONGOOSE8 = 'mongoose8';
-const mongoose8 = ((await import(MONGOOSE8)) as { default: typeof mongoose9 }).default;
 
 describe('seed program 1: a mongoose bank transfer', () => {
   let dossier: Dossier;
@@ -21,7 +19,7 @@ describe('seed program 1: a mongoose bank transfer', () => {
     await dossier.stop();
   });
 
-  for (const [label, mongoose] of [['mongoose 9', mongoose9], ['mongoose 8', mongoose8]] as const) {
+  for (const [label, mongoose] of MONGOOSES) {
     it(`${label}: transfer commits both halves, abort leaves nothing, Connection#transaction retries conflicts`, async () => {
       const conn = await mongoose.createConnection(dossier.getUri(`bank_${label.replace(/\W/g, '')}`)).asPromise();
       try {
