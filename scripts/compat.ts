@@ -90,7 +90,7 @@ function escapeCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-export function renderCompatibility(commands: readonly CommandDefinition[], usage: Map<string, Usage>, logName: string): string {
+export function renderCompatibility(commands: readonly CommandDefinition[], usage: Map<string, Usage>, logName: string, conformance?: Conformance): string {
   const out: string[] = [];
   const exercised = commands.filter((c) => (usage.get(c.name)?.ok ?? 0) > 0);
   const failedOnly = commands.filter((c) => (usage.get(c.name)?.ok ?? 0) === 0 && (usage.get(c.name)?.failed ?? 0) > 0);
@@ -150,6 +150,7 @@ export function renderCompatibility(commands: readonly CommandDefinition[], usag
     if (undeclared.length > 0) out.push(`\nUndeclared fields seen in tests: ${undeclared.map((f) => `\`${f}\``).join(', ')}`);
     out.push('');
   }
+  if (conformance) out.push(...renderConformance(conformance));
   out.push('## Known gaps');
   out.push('');
   out.push('Kept by hand in `scripts/compat.ts` (KNOWN_GAPS): what Dossier does not do yet, and why.');
@@ -159,11 +160,55 @@ export function renderCompatibility(commands: readonly CommandDefinition[], usag
   return out.join('\n');
 }
 
+/** What `npm run spec -- --json FILE` wrote, and the expected-failure list with its reasons. */
+interface Conformance {
+  counts: Record<string, { applicable: number; passed: number; expectedFailures: number; failed: number }>;
+  expected: Record<string, string>;
+}
+
+function renderConformance(c: Conformance): string[] {
+  const out: string[] = [];
+  out.push('## Driver conformance');
+  out.push('');
+  out.push("MongoDB's unified driver tests (`../shared/spec-tests`) run through the official Node driver 7 (`npm run spec`;");
+  out.push('see [conformance.md](conformance.md) for how the runner works). A test that does not pass is an expected');
+  out.push('failure with a one-line reason, listed in `test/spec/expected-failures.json`; one that starts passing fails the run.');
+  out.push('');
+  out.push('| Suite | Applicable | Passed | Expected failures | Unexpected failures |');
+  out.push('| --- | ---: | ---: | ---: | ---: |');
+  for (const [suite, n] of Object.entries(c.counts)) out.push(`| ${suite} | ${n.applicable} | ${n.passed} | ${n.expectedFailures} | ${n.failed} |`);
+  out.push('');
+  const byReason = new Map<string, string[]>();
+  for (const [test, reason] of Object.entries(c.expected)) {
+    const tests = byReason.get(reason) ?? [];
+    tests.push(test);
+    byReason.set(reason, tests);
+  }
+  out.push(`Every expected failure (${Object.keys(c.expected).length}), by reason:`);
+  out.push('');
+  for (const [reason, tests] of [...byReason].sort((a, b) => b[1].length - a[1].length)) {
+    out.push(`- **${escapeCell(reason)}** (${tests.length}): ${tests.map((t) => escapeCell(t)).join('; ')}`);
+  }
+  out.push('');
+  return out;
+}
+
+function readConformance(countsPath: string | undefined): Conformance | undefined {
+  if (!countsPath || !existsSync(countsPath)) return undefined;
+  return {
+    counts: JSON.parse(readFileSync(countsPath, 'utf8')) as Conformance['counts'],
+    expected: JSON.parse(readFileSync('test/spec/expected-failures.json', 'utf8')) as Record<string, string>,
+  };
+}
+
 function main(): void {
-  const logPath = process.argv[2] ?? '.compat-log.jsonl';
-  const outPath = process.argv[3] ?? 'docs/compatibility.md';
+  const args = process.argv.slice(2);
+  const specAt = args.indexOf('--spec');
+  const countsPath = specAt >= 0 ? args.splice(specAt, 2)[1] : undefined;
+  const logPath = args[0] ?? '.compat-log.jsonl';
+  const outPath = args[1] ?? 'docs/compatibility.md';
   const usage = readUsage(logPath);
-  writeFileSync(outPath, renderCompatibility(allCommands(), usage, logPath));
+  writeFileSync(outPath, renderCompatibility(allCommands(), usage, logPath, readConformance(countsPath)));
   const ran = [...usage.values()].filter((u) => u.ok > 0).length;
   process.stdout.write(`wrote ${outPath}: ${allCommands().length} commands, ${ran} run successfully by tests\n`);
 }
