@@ -14,20 +14,14 @@ import { join } from 'node:path';
 import { Dossier } from '../../src/index.js';
 import { dispatchCommand, type ConnectionInfo } from '../../src/commands/index.js';
 import { decodeMessage, encodeOpMsgReply } from '../../src/wire/index.js';
-import { FrameTemplate } from './wire.js';
+import { COLL, DB, SEED_DOCS, crudDoc, crudFrames } from './crud-shape.js';
 
-const DB = 'bench';
-const COLL = 'docs';
-const DOCS = 10_000;
-const PAD = 'x'.repeat(150);
 const ops = Number(process.argv[2] ?? 20_000);
 /** Operations in flight at once (connections, for the server). */
 const CLIENTS = 8;
 
-const templates = {
-  'findOne by _id': new FrameTemplate(['int32'], ([id]) => ({ find: COLL, filter: { _id: id }, limit: 1, singleBatch: true, $db: DB })),
-  'updateOne $inc by _id': new FrameTemplate(['int32'], ([id]) => ({ update: COLL, updates: [{ q: { _id: id }, u: { $inc: { n: 1 } } }], ordered: true, $db: DB })),
-} as const;
+const { findById, incById } = crudFrames();
+const templates = { 'findOne by _id': findById, 'updateOne $inc by _id': incById };
 
 async function measure(dossier: Dossier): Promise<Record<string, number>> {
   const connection: ConnectionInfo = { id: 1, remote: 'in-process', local: 'in-process', clientMetadata: undefined, helloDone: true, closed: false, connectedAtMs: Date.now() };
@@ -38,20 +32,20 @@ async function measure(dossier: Dossier): Promise<Record<string, number>> {
     if (Number(reply.ok) !== 1) throw new Error(`command failed: ${String(reply.errmsg)}`);
     encodeOpMsgReply(reply, requestId, requestId);
   };
-  for (let i = 0; i < DOCS; i += 1000) {
-    const documents = Array.from({ length: 1000 }, (_, j) => ({ _id: i + j, k: i + j, n: 0, pad: PAD }));
+  for (let i = 0; i < SEED_DOCS; i += 1000) {
+    const documents = Array.from({ length: 1000 }, (_, j) => crudDoc(i + j));
     await dispatchCommand(dossier.instance, connection, DB, { insert: COLL, documents, $db: DB });
   }
   const out: Record<string, number> = {};
   for (const [op, template] of Object.entries(templates)) {
-    const frames = Array.from({ length: DOCS }, (_, i) => template.frame(i + 1, [i]));
-    for (let i = 0; i < ops / 4; i++) await run(frames[i % DOCS]!, i);
+    const frames = Array.from({ length: SEED_DOCS }, (_, i) => template.frame(i + 1, [i]));
+    for (let i = 0; i < ops / 4; i++) await run(frames[i % SEED_DOCS]!, i);
     const before = process.cpuUsage();
     let next = 0;
     await Promise.all(Array.from({ length: CLIENTS }, async () => {
       while (next < ops) {
         const i = next++;
-        await run(frames[(i * 7919) % DOCS]!, i);
+        await run(frames[(i * 7919) % SEED_DOCS]!, i);
       }
     }));
     const used = process.cpuUsage(before);

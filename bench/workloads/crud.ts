@@ -15,28 +15,12 @@ import { LeanConnection } from '../lib/lean-client.js';
 import { measure } from '../lib/measure.js';
 import { removeDirLater, ROOT } from '../lib/procs.js';
 import type { ClientKind, RatioSpec, TargetId } from '../lib/report.js';
-import { FrameTemplate } from '../lib/wire.js';
+import { COLL, DB, PAD, SEED_DOCS, crudDoc, crudFrames, type CrudDoc } from '../lib/crud-shape.js';
 
 export const CRUD_OPS = ['insertOne', 'findOne by _id', 'updateOne $inc by _id', 'find by indexed field'] as const;
 export type CrudOp = (typeof CRUD_OPS)[number];
 
-/** Documents loaded before the reads and updates; ids and k both run 0..SEED_DOCS-1. */
-export const SEED_DOCS = 10_000;
-/** Brings a document to ~200 BSON bytes with its _id, k and n fields. */
-const PAD = 'x'.repeat(162);
-const DB = 'bench';
-const COLL = 'docs';
-
-export interface CrudDoc {
-  _id: number;
-  k: number;
-  n: number;
-  pad: string;
-}
-
-export function crudDoc(i: number): CrudDoc {
-  return { _id: i, k: i, n: 0, pad: PAD };
-}
+export { SEED_DOCS, crudDoc, type CrudDoc };
 
 /** One client's view of a target: each method does one operation. */
 interface CrudClient {
@@ -91,10 +75,7 @@ function driverAdapter(t: WireTarget): CrudAdapter {
 }
 
 function leanAdapter(t: WireTarget): CrudAdapter {
-  const insert = new FrameTemplate(['int32', 'int32'], ([id, k]) => ({ insert: COLL, documents: [{ _id: id, k, n: 0, pad: PAD }], ordered: true, $db: DB }));
-  const findById = new FrameTemplate(['int32'], ([id]) => ({ find: COLL, filter: { _id: id }, limit: 1, singleBatch: true, $db: DB }));
-  const incById = new FrameTemplate(['int32'], ([id]) => ({ update: COLL, updates: [{ q: { _id: id }, u: { $inc: { n: 1 } } }], ordered: true, $db: DB }));
-  const findByK = new FrameTemplate(['int32'], ([k]) => ({ find: COLL, filter: { k }, $db: DB }));
+  const { insert, findById, incById, findByK } = crudFrames();
   const conns: LeanConnection[] = [];
   return {
     target: t.target, client: 'lean', label: t.label, ...(t.serverCpu ? { serverCpu: t.serverCpu } : {}),
