@@ -4,7 +4,7 @@
  */
 import { fail, failLocation } from '../base/index.js';
 import { parseCollationArgument, type BsonValue, type Collator, type Document } from '../bson/index.js';
-import type { Collection, StorageTxn } from '../storage/index.js';
+import type { Collection, CommitOptions, StorageTxn } from '../storage/index.js';
 import { timestampOf } from '../time/index.js';
 import { systemClock } from '../platform/index.js';
 import { expressionHook, type ExpressionHookOptions } from '../query/aggregate/index.js';
@@ -80,11 +80,11 @@ export function compileQuery(
 }
 
 /** Runs `work` as one autocommit storage transaction: committed if it returns, aborted if it throws. */
-export function autocommit<T>(instance: Instance, work: (txn: StorageTxn) => T): T {
+export function autocommit<T>(instance: Instance, work: (txn: StorageTxn) => T, options?: CommitOptions): T {
   const txn = instance.engine.begin();
   try {
     const result = work(txn);
-    instance.engine.commit(txn);
+    instance.engine.commit(txn, options);
     return result;
   } catch (e) {
     instance.engine.abort(txn);

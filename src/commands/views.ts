@@ -160,14 +160,7 @@ export function createView(instance: Instance, req: ViewRequest, validatePipelin
   // system.views insert beside it is what recovery replays.
   const create: Document = { create: name, viewOn, pipeline };
   if (definition.collation) create.collation = definition.collation;
-  const txn = instance.engine.begin();
-  try {
-    txn.insert(views, definition);
-    instance.engine.commit(txn, { commandEntry: { db, o: create } });
-  } catch (e) {
-    instance.engine.abort(txn);
-    throw e;
-  }
+  autocommit(instance, (txn) => void txn.insert(views, definition), { commandEntry: { db, o: create } });
 }
 
 /**

@@ -156,8 +156,7 @@ export class StorageEngine {
     while (firstResident > 0 && resident + state.oplog[firstResident - 1]!.bytes.length <= this.oplogResidentBytesMax) resident += state.oplog[--firstResident]!.bytes.length;
     state.oplog.forEach(({ ts, bytes, record, start }, i) => {
       // The loader holds the length only: holding `bytes` would keep the whole file read at start-up alive.
-      const end = start + bytes.length;
-      const load = (): Buffer => journal.readPayload(record).subarray(start, end);
+      const load = journalLoader(journal, record, start, start + bytes.length);
       if (i >= firstResident) this.storeOplogEntry(ts, Buffer.from(bytes)).load = load;
       else this.storeOplogEntry(ts, bytes, load);
     });
@@ -589,7 +588,7 @@ export class StorageEngine {
 
   /** The oplog is capped: the oldest entries go once it passes its size (and, if set, its minimum retention). */
   private truncateOplog(): void {
-    const keepAfter = this.oplogMinRetentionHours > 0 ? tsKeyOf(new Timestamp({ t: Math.max(0, Math.floor(this.clock.nowMs() / 1000 - this.oplogMinRetentionHours * 3600)), i: 0 })) : 0;
+    const keepAfter = this.oplogMinRetentionHours > 0 ? tsKeyAtSeconds(Math.max(0, Math.floor(this.clock.nowMs() / 1000 - this.oplogMinRetentionHours * 3600))) : 0;
     while (this.oplogBytes > this.oplogSizeMaxBytes && this.oplog.records.size > 1) {
       const first = this.oplog.records.minKey()!;
       if (keepAfter > 0 && (this.oplog.records.get(first)?.versions[0]?.ts ?? 0) >= keepAfter) break;
